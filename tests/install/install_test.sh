@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# install_test.sh BUILD_DIR CC [SANITIZE_FLAGS]: install into a temp prefix,
+# then build and run a consumer with pkg-config and with CMake.
+set -euo pipefail
+build=$1 cc=${2:-cc} san=${3:-}
+src=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+lib=$(ls -d "$tmp"/prefix/lib*/libkmsdiag.so.0 2>/dev/null | head -n1)
+[ -n "$lib" ] && ok || bad "libkmsdiag.so.0 not installed"
+libdir=$(dirname "$lib")
+
+# Only kmsdiag_ symbols are exported.
+extra=$(nm -D --defined-only "$lib" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^kmsdiag_' || true)
+[ -z "$extra" ] && ok || bad "unexpected exported symbols: $extra"
+objdump -p "$lib" | grep -q 'SONAME.*libkmsdiag.so.0' && ok || bad "SONAME"
+# Internal helpers stay hidden.
+nm -D --defined-only "$lib" | grep -q ' kd_rd_u8$' && bad "kd_rd_u8 exported" || ok
+
+# Man pages and headers are installed.
+ls "$tmp"/prefix/share/man/man1/*.1 >/dev/null 2>&1 && ok || bad "no man pages"
+[ -f "$tmp/prefix/include/kmsdiag/kmsdiag.h" ] && ok || bad "no umbrella header"
+
+# pkg-config consumer.
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+flags=$(pkg-config --cflags --libs kmsdiag)
+# shellcheck disable=SC2086
+"$cc" -std=c11 -Wall -Werror $san -o "$tmp/consumer" "$src/consumer.c" $flags \
+  -Wl,-rpath,"$libdir" && ok || bad "pkg-config build"
+out=$("$tmp/consumer")
+[ "$out" = '{"type":"consumer","status":"input truncated: it ends before a field it announces"}' ] \
+  && ok || bad "consumer output: $out"
+
+# CMake consumer.
+mkdir -p "$tmp/cm"
+cat > "$tmp/cm/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.25)
+project(consumer C)
+find_package(kmsdiag REQUIRED)
+add_executable(consumer $src/consumer.c)
+target_link_libraries(consumer PRIVATE kmsdiag::kmsdiag)
+CM
+if cmake -S "$tmp/cm" -B "$tmp/cm/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+     -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="$san" \
+     -DCMAKE_EXE_LINKER_FLAGS="$san -Wl,-rpath,$libdir" >/dev/null \
+   && cmake --build "$tmp/cm/b" >/dev/null; then
+  ok
+  "$tmp/cm/b/consumer" >/dev/null && ok || bad "cmake consumer run"
+else
+  bad "cmake consumer build"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
