@@ -16,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MAX_INPUT (4u << 20)
+#define REPLAY_MAX_INPUT (4u << 20)
 
 static unsigned long long executions;
 static unsigned inputs;
@@ -108,12 +108,12 @@ static void do_file(const char *path) {
     perror(path);
     exit(2);
   }
-  buf = malloc(MAX_INPUT);
+  buf = malloc(REPLAY_MAX_INPUT);
   if (!buf) {
     perror("malloc");
     exit(2);
   }
-  n = fread(buf, 1, MAX_INPUT, f);
+  n = fread(buf, 1, REPLAY_MAX_INPUT, f);
   fclose(f);
   replay(buf, n, path);
   free(buf);
