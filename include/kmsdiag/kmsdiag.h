@@ -38,4 +38,10 @@
 #include <kmsdiag/kmsdiag_probe.h>
 #endif
 
+#if __has_include(<kmsdiag/kmsdiag_slmgr.h>)
+#include <kmsdiag/kmsdiag_slmgr.h>
+#endif
+#if __has_include(<kmsdiag/kmsdiag_doctor.h>)
+#include <kmsdiag/kmsdiag_doctor.h>
+#endif
 #endif
