@@ -1,0 +1,656 @@
+/* cap_diag.c: what the events say about each client, and about many.
+ *
+ * Per client address: the furthest step reached (dns -> connect -> bind ->
+ * request -> response), the code the client would report for its last
+ * attempt, and the frames that show it. Across clients: duplicate CMIDs
+ * (cloned images), clock skew between the request time and the capture
+ * time, counts below the product's threshold, and hosts whose ePID cannot
+ * activate the product asked of them. Tables are fixed-size: memory does
+ * not grow with the capture. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmsdiag/kmsdiag_epid.h>
+#include <kmsdiag/kmsdiag_errors.h>
+#include <kmsdiag/kmsdiag_kms.h>
+#include <kmsdiag/kmsdiag_products.h>
+#include <kmsdiag/kmsdiag_rpc.h>
+
+#include "capture/cap_flow.h"
+#include "capture/cap_int.h"
+
+#define MAX_CLIENTS 4096
+#define MAX_CMIDS 8192
+#define MAX_FINDINGS 256
+#define MSG_LEN 768
+
+#define HR_UNAVAILABLE 0xC004F074u
+#define HR_NOT_ENOUGH_COUNT 0xC004F038u
+#define HR_INVALID_TIMESTAMP 0xC004F06Cu
+#define HR_ID_MISMATCH 0xC004F042u
+
+enum { ST_NONE = 0, ST_DNS, ST_CONNECT, ST_BIND, ST_REQUEST, ST_RESPONSE };
+static const char *const stage_names[] = {"none", "dns", "connect", "bind",
+                                          "request", "response"};
+
+typedef struct client {
+  bool used;
+  kmsdiag_endpoint_t addr;
+  uint32_t ws_hash; /* 0: the record of the address itself */
+  char workstation[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
+  int stage;
+  bool decided; /* an outcome was recorded */
+  bool ok;
+  uint32_t hresult;
+  char message[MSG_LEN];
+  const char *remedy;
+  size_t n_ev;
+  uint64_t ev[KMSDIAG_CAP_MAX_EVIDENCE];
+  unsigned order;
+  bool skew_reported;
+} client_t;
+
+typedef struct cmid_ent {
+  bool used;
+  bool reported;
+  kmsdiag_guid_t cmid;
+  kmsdiag_endpoint_t addr;
+  char workstation[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
+  uint64_t frame;
+} cmid_ent_t;
+
+typedef struct finding {
+  const char *kind;
+  kmsdiag_endpoint_t client, server;
+  uint32_t hresult;
+  char message[MSG_LEN];
+  const char *remedy;
+  size_t n_ev;
+  uint64_t ev[KMSDIAG_CAP_MAX_EVIDENCE];
+  uint64_t frame;
+  uint8_t key[40]; /* dedupe key */
+} finding_t;
+
+struct kd_diag {
+  client_t *clients; /* MAX_CLIENTS, open addressing */
+  size_t n_clients;
+  unsigned next_order;
+  bool clients_full;
+  cmid_ent_t *cmids; /* MAX_CMIDS */
+  size_t n_cmids;
+  finding_t *findings;
+  size_t n_findings;
+};
+
+static kd_diag_t *diag_get(kmsdiag_capture_t *cap) {
+  if (cap->diag)
+    return cap->diag;
+  kd_diag_t *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  d->clients = calloc(MAX_CLIENTS, sizeof *d->clients);
+  d->cmids = calloc(MAX_CMIDS, sizeof *d->cmids);
+  d->findings = calloc(MAX_FINDINGS, sizeof *d->findings);
+  if (!d->clients || !d->cmids || !d->findings) {
+    free(d->clients);
+    free(d->cmids);
+    free(d->findings);
+    free(d);
+    cap->enomem = true;
+    return NULL;
+  }
+  cap->diag = d;
+  return d;
+}
+
+void kd_diag_free(kmsdiag_capture_t *cap) {
+  kd_diag_t *d = cap->diag;
+  if (!d)
+    return;
+  free(d->clients);
+  free(d->cmids);
+  free(d->findings);
+  free(d);
+  cap->diag = NULL;
+}
+
+static uint32_t hash_bytes(const void *p, size_t n) {
+  const uint8_t *b = p;
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 16777619u;
+  return h;
+}
+
+static client_t *client_get_ws(kd_diag_t *d, const kmsdiag_endpoint_t *ep,
+                               uint32_t ws_hash) {
+  kmsdiag_endpoint_t key;
+  memset(&key, 0, sizeof key);
+  key.family = ep->family;
+  memcpy(key.addr, ep->addr, 16);
+  uint32_t h = (hash_bytes(&key, sizeof key) ^ ws_hash) % MAX_CLIENTS;
+  for (size_t i = 0; i < MAX_CLIENTS; i++) {
+    client_t *c = &d->clients[(h + i) % MAX_CLIENTS];
+    if (!c->used) {
+      if (d->n_clients >= MAX_CLIENTS * 3 / 4) {
+        d->clients_full = true;
+        return NULL;
+      }
+      c->used = true;
+      c->addr = key;
+      c->ws_hash = ws_hash;
+      c->order = d->next_order++;
+      d->n_clients++;
+      return c;
+    }
+    if (c->ws_hash == ws_hash && memcmp(&c->addr, &key, sizeof key) == 0)
+      return c;
+  }
+  return NULL;
+}
+
+static client_t *client_get(kd_diag_t *d, const kmsdiag_endpoint_t *ep) {
+  return client_get_ws(d, ep, 0);
+}
+
+/* Several workstations behind one address (NAT, a test tool): one record
+ * per workstation once a second name shows up. */
+static client_t *client_for_ws(kd_diag_t *d, const kmsdiag_endpoint_t *ep,
+                               const char *ws) {
+  client_t *c = client_get(d, ep);
+  if (!c || !ws || !ws[0] || !c->workstation[0] ||
+      strcmp(c->workstation, ws) == 0)
+    return c;
+  uint32_t h = hash_bytes(ws, strlen(ws)) | 1u;
+  return client_get_ws(d, ep, h);
+}
+
+static const char *remedy_for(uint32_t code) {
+  const kmsdiag_error_entry_t *e = kmsdiag_error_lookup(code);
+  if (e && e->remedies && e->remedies[0])
+    return e->remedies[0];
+  return NULL;
+}
+
+static void evidence_add(size_t *n, uint64_t *ev, uint64_t frame) {
+  if (!frame)
+    return;
+  for (size_t i = 0; i < *n; i++)
+    if (ev[i] == frame)
+      return;
+  if (*n < KMSDIAG_CAP_MAX_EVIDENCE)
+    ev[(*n)++] = frame;
+}
+
+/* Record the outcome of one attempt; a later attempt replaces an earlier
+ * one (the client reports its last), evidence accumulates. */
+static void outcome(client_t *c, int stage, bool ok, uint32_t hr,
+                    const char *remedy, uint64_t f1, uint64_t f2,
+                    const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+static void outcome(client_t *c, int stage, bool ok, uint32_t hr,
+                    const char *remedy, uint64_t f1, uint64_t f2,
+                    const char *fmt, ...) {
+  va_list ap;
+  /* a DNS success is only a step: it does not replace a decided outcome */
+  if (ok && stage == ST_DNS && c->decided)
+    return;
+  c->decided = true;
+  c->stage = stage;
+  c->ok = ok;
+  c->hresult = hr;
+  c->remedy = remedy;
+  if (!ok) {
+    c->n_ev = 0;
+  }
+  evidence_add(&c->n_ev, c->ev, f1);
+  evidence_add(&c->n_ev, c->ev, f2);
+  va_start(ap, fmt);
+  vsnprintf(c->message, sizeof c->message, fmt, ap);
+  va_end(ap);
+}
+
+static finding_t *finding_new(kd_diag_t *d, const char *kind, const void *key,
+                              size_t keylen) {
+  uint8_t k[40] = {0};
+  size_t kl = strlen(kind);
+  memcpy(k, kind, kl < 8 ? kl : 8);
+  memcpy(k + 8, key, keylen < 32 ? keylen : 32);
+  for (size_t i = 0; i < d->n_findings; i++)
+    if (memcmp(d->findings[i].key, k, sizeof k) == 0)
+      return NULL; /* already reported */
+  if (d->n_findings >= MAX_FINDINGS)
+    return NULL;
+  finding_t *f = &d->findings[d->n_findings++];
+  memset(f, 0, sizeof *f);
+  memcpy(f->key, k, sizeof k);
+  f->kind = kind;
+  return f;
+}
+
+/* Copy a NUL-terminated string, truncating to fit. */
+static void scopy(char *dst, size_t dstsz, const char *src) {
+  size_t n = strnlen(src, dstsz - 1);
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+static void guid_str(const kmsdiag_guid_t *g, char *buf) {
+  kmsdiag_guid_to_str(g, buf);
+}
+
+/* ---- per event ------------------------------------------------------------------ */
+
+static void on_dns(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
+  const kmsdiag_cap_dns_t *x = &ev->u.dns;
+  client_t *c = client_get(d, &ev->client);
+  if (!c)
+    return;
+  if (x->client_code == 0) {
+    if (c->stage < ST_DNS || !c->decided)
+      outcome(c, ST_DNS, true, 0, NULL, x->query_frame, x->response_frame,
+              "DNS lookup of %s answered with %zu SRV and %zu address "
+              "records",
+              x->qname, x->n_srv, x->n_addr);
+    return;
+  }
+  const char *why = !x->answered ? "no answer"
+                    : x->rcode == 3 ? "NXDOMAIN (name does not exist)"
+                    : x->rcode == 2 ? "SERVFAIL"
+                    : x->rcode != 0 ? "an error rcode"
+                                    : "no records of the type asked";
+  outcome(c, ST_DNS, false, x->client_code, remedy_for(x->client_code),
+          x->query_frame, x->response_frame,
+          "DNS %s lookup of %s got %s; the client cannot find a KMS host "
+          "this way",
+          x->qtype == 33 ? "SRV" : x->qtype == 28 ? "AAAA" : "A", x->qname,
+          why);
+}
+
+static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
+  const kmsdiag_cap_connect_t *x = &ev->u.connect;
+  client_t *c = client_get(d, &ev->client);
+  char srv[KMSDIAG_ENDPOINT_STRLEN];
+  if (!c)
+    return;
+  kmsdiag_endpoint_to_str(&ev->server, true, srv, sizeof srv);
+  switch (x->state) {
+  case KMSDIAG_CONN_ESTABLISHED:
+  case KMSDIAG_CONN_MIDSTREAM:
+    if (c->stage <= ST_CONNECT)
+      c->stage = ST_CONNECT;
+    return;
+  case KMSDIAG_CONN_REFUSED:
+    outcome(c, ST_CONNECT, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->syn_frame, x->reply_frame,
+            "connection to %s refused (SYN answered by RST): no KMS host "
+            "listens there or a firewall rejects it",
+            srv);
+    return;
+  case KMSDIAG_CONN_NO_ANSWER:
+    outcome(c, ST_CONNECT, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->syn_frame, 0,
+            "connection to %s never answered (%u SYN sent): host down, "
+            "wrong address, or a firewall drops it",
+            srv, x->syn_count);
+    return;
+  case KMSDIAG_CONN_RESET:
+  case KMSDIAG_CONN_CLOSED_EARLY:
+    outcome(c, c->stage > ST_CONNECT ? c->stage : ST_CONNECT, false,
+            HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE), x->reply_frame, 0,
+            "connection to %s %s by the %s before the exchange completed",
+            srv, x->state == KMSDIAG_CONN_RESET ? "reset" : "closed",
+            x->server_closed ? "host" : "client");
+    return;
+  }
+}
+
+static void on_bind(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
+  const kmsdiag_cap_bind_t *x = &ev->u.bind;
+  client_t *c = client_get(d, &ev->client);
+  if (!c)
+    return;
+  if (x->accepted) {
+    if (c->stage <= ST_BIND)
+      c->stage = ST_BIND;
+    return;
+  }
+  if (!x->ack_frame)
+    outcome(c, ST_BIND, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->bind_frame, 0, "RPC %s to the KMS interface was never answered",
+            x->alter_context ? "alter_context" : "bind");
+  else if (x->nak)
+    outcome(c, ST_BIND, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->bind_frame, x->ack_frame,
+            "RPC bind rejected (bind_nak, reason %u): the host does not "
+            "offer the KMS interface",
+            (unsigned)x->nak_reason);
+  else
+    outcome(c, ST_BIND, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->bind_frame, x->ack_frame,
+            "RPC %s rejected every context offered: the host is not a KMS "
+            "host or does not support the transfer syntax",
+            x->alter_context ? "alter_context" : "bind");
+}
+
+static void on_fault(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
+  const kmsdiag_cap_fault_t *x = &ev->u.fault;
+  client_t *c = client_get(d, &ev->client);
+  if (!c)
+    return;
+  const char *nm = kmsdiag_rpc_fault_name(x->status);
+  outcome(c, ST_REQUEST, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+          x->request_frame, ev->frame,
+          "the host answered the request with an RPC fault 0x%08" PRIX32
+          " (%s)",
+          x->status, nm ? nm : "unknown status");
+}
+
+static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
+                       const kmsdiag_capture_event_t *ev,
+                       const kmsdiag_kms_request_t *rq) {
+  if (kmsdiag_guid_is_null(&rq->cmid))
+    return;
+  uint32_t h = hash_bytes(&rq->cmid, sizeof rq->cmid) % MAX_CMIDS;
+  for (size_t i = 0; i < 64; i++) {
+    cmid_ent_t *e = &d->cmids[(h + i) % MAX_CMIDS];
+    if (!e->used) {
+      if (d->n_cmids >= MAX_CMIDS * 3 / 4)
+        return;
+      e->used = true;
+      e->cmid = rq->cmid;
+      e->addr = ev->client;
+      e->addr.port = 0;
+      scopy(e->workstation, sizeof e->workstation, rq->workstation);
+      e->frame = ev->u.exchange.request_frame;
+      d->n_cmids++;
+      return;
+    }
+    if (!kmsdiag_guid_equal(&e->cmid, &rq->cmid))
+      continue;
+    kmsdiag_endpoint_t a = ev->client;
+    a.port = 0;
+    char ws[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
+    scopy(ws, sizeof ws, rq->workstation);
+    bool other_ws = strcmp(ws, e->workstation) != 0;
+    bool other_addr = memcmp(&a, &e->addr, sizeof a) != 0;
+    if ((other_ws || other_addr) && !e->reported) {
+      finding_t *f = finding_new(d, "dupcmid", &rq->cmid, 16);
+      if (!f)
+        return;
+      e->reported = true;
+      char g[KMSDIAG_GUID_STRLEN], a1[KMSDIAG_ENDPOINT_STRLEN],
+          a2[KMSDIAG_ENDPOINT_STRLEN];
+      guid_str(&rq->cmid, g);
+      kmsdiag_endpoint_to_str(&e->addr, false, a1, sizeof a1);
+      kmsdiag_endpoint_to_str(&a, false, a2, sizeof a2);
+      f->kind = "duplicate_cmid";
+      f->client = a;
+      f->server = ev->server;
+      f->hresult = HR_NOT_ENOUGH_COUNT;
+      f->frame = ev->u.exchange.request_frame;
+      snprintf(f->message, sizeof f->message,
+               "CMID %s is used by %s (%s) and %s (%s): cloned images count "
+               "once, so the host count does not grow",
+               g, e->workstation, a1, ws, a2);
+      f->remedy = "generalize the image (sysprep /generalize) or run "
+                  "slmgr /rearm on the clones, then reactivate";
+      evidence_add(&f->n_ev, f->ev, e->frame);
+      evidence_add(&f->n_ev, f->ev, ev->u.exchange.request_frame);
+    }
+    (void)cap;
+    return;
+  }
+}
+
+static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
+                        const kmsdiag_capture_event_t *ev) {
+  const kmsdiag_cap_exchange_t *x = &ev->u.exchange;
+  client_t *c;
+  kmsdiag_kms_request_t rq;
+  kmsdiag_kms_response_t rs;
+  bool have_rq = false, have_rs = false;
+  char srv[KMSDIAG_ENDPOINT_STRLEN];
+  kmsdiag_endpoint_to_str(&ev->server, true, srv, sizeof srv);
+  if (x->request && x->request_len) {
+    kmsdiag_status_t st =
+        kmsdiag_kms_decode_request(x->request, x->request_len, &rq);
+    have_rq = st == KMSDIAG_OK || st == KMSDIAG_EVERIFY;
+  }
+  c = client_for_ws(d, &ev->client, have_rq ? rq.workstation : NULL);
+  if (have_rq && c)
+    scopy(c->workstation, sizeof c->workstation, rq.workstation);
+  if (x->has_response && x->response && x->response_len) {
+    kmsdiag_status_t st = kmsdiag_kms_decode_response(
+        x->response, x->response_len, have_rq ? &rq : NULL, &rs);
+    have_rs = st == KMSDIAG_OK || st == KMSDIAG_EVERIFY;
+  }
+  if (have_rq) {
+    check_cmid(cap, d, ev, &rq);
+    /* clock skew: request time against the capture time */
+    int64_t t = kmsdiag_filetime_to_unix(rq.client_time, NULL);
+    int64_t skew = t - x->request_sec;
+    int64_t mag = skew < 0 ? -skew : skew;
+    if (mag > (int64_t)cap->lim.max_skew_sec && c && !c->skew_reported) {
+      kmsdiag_endpoint_t a = ev->client;
+      a.port = 0;
+      finding_t *f = finding_new(d, "skew", &a, sizeof a);
+      if (f) {
+        c->skew_reported = true;
+        f->kind = "clock_skew";
+        f->client = a;
+        f->server = ev->server;
+        f->hresult = HR_INVALID_TIMESTAMP;
+        f->frame = x->request_frame;
+        f->remedy = remedy_for(HR_INVALID_TIMESTAMP);
+        snprintf(f->message, sizeof f->message,
+                 "%s's clock is %" PRId64 " h %02" PRId64
+                 " min %s the capture's (more than %u h): a KMS host "
+                 "refuses such requests with 0xC004F06C",
+                 rq.workstation, mag / 3600, (mag % 3600) / 60,
+                 skew > 0 ? "ahead of" : "behind",
+                 cap->lim.max_skew_sec / 3600);
+        evidence_add(&f->n_ev, f->ev, x->request_frame);
+      }
+    }
+  }
+  if (!c)
+    return;
+  if (x->stub_error && !x->has_response) {
+    outcome(c, ST_REQUEST, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->request_frame, 0, "request could not be decoded (%s)",
+            x->stub_error);
+    return;
+  }
+  if (!x->has_response) {
+    outcome(c, ST_REQUEST, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->request_frame, 0,
+            "request to %s was never answered", srv);
+    return;
+  }
+  if (x->hresult != 0) {
+    const kmsdiag_error_entry_t *e = kmsdiag_error_lookup(x->hresult);
+    outcome(c, ST_RESPONSE, false, x->hresult, remedy_for(x->hresult),
+            x->request_frame, x->response_frame,
+            "host %s refused the request with 0x%08" PRIX32 " (%s)", srv,
+            x->hresult, e ? (e->name ? e->name : e->message) : "unknown code");
+    return;
+  }
+  if (!have_rs) {
+    outcome(c, ST_RESPONSE, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
+            x->request_frame, x->response_frame,
+            "the response of %s could not be decoded%s%s", srv,
+            x->stub_error ? ": " : "", x->stub_error ? x->stub_error : "");
+    return;
+  }
+  uint32_t need = have_rq ? rq.n_policy : 0;
+  const char *pname = NULL;
+  const kmsdiag_product_t *prod = have_rq ? kmsdiag_product_by_sku(&rq.sku_id)
+                                          : NULL;
+  if (prod)
+    pname = prod->name;
+  if (have_rq) {
+    const kmsdiag_kms_group_t *g = kmsdiag_kms_group_by_id(&rq.kms_id);
+    if (need == 0 && g)
+      need = g->n_policy;
+  }
+  /* can this host (by its ePID) activate the product at all? */
+  if (prod) {
+    kmsdiag_epid_t ep;
+    kmsdiag_activation_verdict_t v;
+    if (kmsdiag_epid_parse_at(rs.epid, strlen(rs.epid), x->response_sec,
+                              &ep) == KMSDIAG_OK &&
+        ep.syntax_ok &&
+        kmsdiag_epid_can_activate(&ep, prod, &v) == KMSDIAG_OK &&
+        v.answer == KMSDIAG_ACTIVATE_NO) {
+      uint8_t key[32] = {0};
+      memcpy(key, &ev->server.addr, 16);
+      memcpy(key + 16, &rq.sku_id, 16);
+      finding_t *f = finding_new(d, "epid", key, sizeof key);
+      if (f) {
+        f->kind = "epid_cannot_activate";
+        f->client = ev->client;
+        f->client.port = 0;
+        f->server = ev->server;
+        f->hresult = HR_ID_MISMATCH;
+        f->frame = x->response_frame;
+        f->remedy = remedy_for(HR_ID_MISMATCH);
+        snprintf(f->message, sizeof f->message,
+                 "host %s (ePID %s) answered for %s, but its host key cannot "
+                 "activate that product: %.300s",
+                 srv, rs.epid, pname, v.reason);
+        evidence_add(&f->n_ev, f->ev, x->response_frame);
+      }
+    }
+  }
+  if (need && rs.count < need) {
+    uint8_t key[32] = {0};
+    memcpy(key, &ev->server.addr, 16);
+    memcpy(key + 16, &rq.kms_id, 16);
+    finding_t *f = finding_new(d, "lowcount", key, sizeof key);
+    if (f) {
+      f->kind = "low_count";
+      f->client = ev->client;
+      f->client.port = 0;
+      f->server = ev->server;
+      f->hresult = HR_NOT_ENOUGH_COUNT;
+      f->frame = x->response_frame;
+      f->remedy = remedy_for(HR_NOT_ENOUGH_COUNT);
+      snprintf(f->message, sizeof f->message,
+               "host %s reports count %" PRIu32 " for %s, below the %" PRIu32
+               " it needs to activate it",
+               srv, rs.count, pname ? pname : "the product", need);
+      evidence_add(&f->n_ev, f->ev, x->response_frame);
+    }
+    outcome(c, ST_RESPONSE, false, HR_NOT_ENOUGH_COUNT,
+            remedy_for(HR_NOT_ENOUGH_COUNT), x->request_frame,
+            x->response_frame,
+            "host %s answered, but its count %" PRIu32
+            " is below the %" PRIu32 " %s needs",
+            srv, rs.count, need, pname ? pname : "the product");
+    return;
+  }
+  outcome(c, ST_RESPONSE, true, 0, NULL, x->request_frame, x->response_frame,
+          "activated by %s%s%s: count %" PRIu32 ", ePID %s, renewal every "
+          "%" PRIu32 " min%s",
+          srv, pname ? " for " : "", pname ? pname : "", rs.count, rs.epid,
+          rs.renewal_interval,
+          rs.verified ? "" : " (response did NOT verify)");
+}
+
+void kd_diag_event(kmsdiag_capture_t *cap, const kmsdiag_capture_event_t *ev) {
+  kd_diag_t *d = diag_get(cap);
+  if (!d || ev->client.family == 0)
+    return;
+  switch (ev->type) {
+  case KMSDIAG_CAPEV_DNS: on_dns(d, ev); break;
+  case KMSDIAG_CAPEV_CONNECT: on_connect(d, ev); break;
+  case KMSDIAG_CAPEV_RPC_BIND: on_bind(d, ev); break;
+  case KMSDIAG_CAPEV_RPC_FAULT: on_fault(d, ev); break;
+  case KMSDIAG_CAPEV_EXCHANGE: on_exchange(cap, d, ev); break;
+  default: break;
+  }
+}
+
+static int cmp_order(const void *a, const void *b) {
+  const client_t *x = *(const client_t *const *)a;
+  const client_t *y = *(const client_t *const *)b;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void kd_diag_finish(kmsdiag_capture_t *cap) {
+  kd_diag_t *d = diag_get(cap);
+  if (!d)
+    return;
+  if (d->clients_full)
+    kd_cap_note(cap, 0, 0,
+                "more than %d clients: the rest are not diagnosed",
+                MAX_CLIENTS * 3 / 4);
+  client_t **list = malloc((d->n_clients ? d->n_clients : 1) * sizeof *list);
+  if (!list) {
+    cap->enomem = true;
+    return;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < MAX_CLIENTS; i++)
+    if (d->clients[i].used)
+      list[n++] = &d->clients[i];
+  qsort(list, n, sizeof *list, cmp_order);
+  kmsdiag_capture_event_t ev;
+  for (size_t i = 0; i < n; i++) {
+    client_t *c = list[i];
+    if (!c->decided && c->stage == ST_NONE)
+      continue;
+    memset(&ev, 0, sizeof ev);
+    ev.type = KMSDIAG_CAPEV_DIAGNOSIS;
+    ev.client = c->addr;
+    ev.frame = c->n_ev ? c->ev[c->n_ev - 1] : 0;
+    kmsdiag_cap_diagnosis_t *g = &ev.u.diagnosis;
+    g->kind = "client";
+    g->workstation = c->workstation[0] ? c->workstation : NULL;
+    g->stage = stage_names[c->stage];
+    if (!c->decided) {
+      g->ok = false;
+      g->hresult = HR_UNAVAILABLE;
+      g->message = "connected, but no KMS request was seen";
+      g->remedy = remedy_for(HR_UNAVAILABLE);
+    } else {
+      g->ok = c->ok;
+      g->hresult = c->hresult;
+      g->message = c->message;
+      g->remedy = c->remedy;
+      if (c->ok && c->stage == ST_DNS) {
+        size_t l = strlen(c->message);
+        snprintf(c->message + l, sizeof c->message - l,
+                 "; no connection to a KMS host was seen");
+      }
+    }
+    if (!g->ok)
+      cap->st.failures++;
+    g->n_evidence = c->n_ev;
+    memcpy(g->evidence, c->ev, sizeof g->evidence);
+    kd_cap_emit(cap, &ev);
+  }
+  free(list);
+  for (size_t i = 0; i < d->n_findings; i++) {
+    finding_t *f = &d->findings[i];
+    memset(&ev, 0, sizeof ev);
+    ev.type = KMSDIAG_CAPEV_DIAGNOSIS;
+    ev.client = f->client;
+    ev.server = f->server;
+    ev.frame = f->frame;
+    kmsdiag_cap_diagnosis_t *g = &ev.u.diagnosis;
+    g->kind = f->kind;
+    g->ok = false;
+    g->hresult = f->hresult;
+    g->stage = "response";
+    g->message = f->message;
+    g->remedy = f->remedy;
+    g->n_evidence = f->n_ev;
+    memcpy(g->evidence, f->ev, sizeof g->evidence);
+    cap->st.failures++;
+    kd_cap_emit(cap, &ev);
+  }
+}

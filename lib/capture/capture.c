@@ -1,0 +1,725 @@
+/* capture.c: the analyser object, the flow table and TCP/UDP dispatch.
+ *
+ * Hot path per frame: decode the headers (no allocation), and for TCP a
+ * hash lookup; only flows on a KMS port, with a KMS bind, or on port 53
+ * are tracked and reassembled. The table is capped (least recently used
+ * flow evicted) and idle flows are expired on capture time, so memory is
+ * bounded whatever the file size. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/cap_flow.h"
+#include "capture/cap_int.h"
+
+#define DEFAULT_MAX_FLOWS 4096
+#define DEFAULT_FLOW_BYTES 65536
+#define DEFAULT_IDLE 120
+#define DEFAULT_SYN_TIMEOUT 21
+#define DEFAULT_SKEW (4 * 3600)
+#define MAX_NOTES 1000
+#define SWEEP_EVERY 4096
+
+/* ---- small helpers ----------------------------------------------------------- */
+
+KMSDIAG_API const char *
+kmsdiag_capture_event_type_name(kmsdiag_capture_event_type_t t) {
+  switch (t) {
+  case KMSDIAG_CAPEV_NOTE: return "note";
+  case KMSDIAG_CAPEV_DNS: return "dns";
+  case KMSDIAG_CAPEV_CONNECT: return "connect";
+  case KMSDIAG_CAPEV_RPC_BIND: return "rpc_bind";
+  case KMSDIAG_CAPEV_EXCHANGE: return "exchange";
+  case KMSDIAG_CAPEV_RPC_FAULT: return "rpc_fault";
+  case KMSDIAG_CAPEV_DIAGNOSIS: return "diagnosis";
+  }
+  return "unknown";
+}
+
+KMSDIAG_API const char *kmsdiag_conn_state_name(kmsdiag_conn_state_t s) {
+  switch (s) {
+  case KMSDIAG_CONN_ESTABLISHED: return "established";
+  case KMSDIAG_CONN_REFUSED: return "refused";
+  case KMSDIAG_CONN_NO_ANSWER: return "no_answer";
+  case KMSDIAG_CONN_RESET: return "reset";
+  case KMSDIAG_CONN_CLOSED_EARLY: return "closed_early";
+  case KMSDIAG_CONN_MIDSTREAM: return "midstream";
+  }
+  return "unknown";
+}
+
+KMSDIAG_API char *kmsdiag_endpoint_to_str(const kmsdiag_endpoint_t *e,
+                                          bool with_port, char *buf,
+                                          size_t bufsz) {
+  char a[INET6_ADDRSTRLEN] = "-";
+  if (!buf || bufsz == 0)
+    return buf;
+  if (!e || (e->family != 4 && e->family != 6)) {
+    snprintf(buf, bufsz, "-");
+    return buf;
+  }
+  inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, a, sizeof a);
+  if (!with_port)
+    snprintf(buf, bufsz, "%s", a);
+  else if (e->family == 4)
+    snprintf(buf, bufsz, "%s:%u", a, (unsigned)e->port);
+  else
+    snprintf(buf, bufsz, "[%s]:%u", a, (unsigned)e->port);
+  return buf;
+}
+
+bool kd_cap_is_kms_port(const kmsdiag_capture_t *cap, uint16_t port) {
+  return (cap->ports[port >> 3] >> (port & 7)) & 1;
+}
+
+void kd_cap_learn_port(kmsdiag_capture_t *cap, uint16_t port) {
+  if (port)
+    cap->ports[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+void kd_cap_emit(kmsdiag_capture_t *cap, kmsdiag_capture_event_t *ev) {
+  ev->file_index = cap->file_index;
+  if (ev->type == KMSDIAG_CAPEV_EXCHANGE)
+    cap->st.kms_exchanges++;
+  if (ev->type != KMSDIAG_CAPEV_DIAGNOSIS && ev->type != KMSDIAG_CAPEV_NOTE)
+    kd_diag_event(cap, ev);
+  if (cap->fn)
+    cap->fn(ev, cap->ud);
+}
+
+void kd_cap_note(kmsdiag_capture_t *cap, uint64_t frame, size_t off,
+                 const char *fmt, ...) {
+  kmsdiag_capture_event_t ev;
+  va_list ap;
+  cap->notes++;
+  if (cap->notes > MAX_NOTES + 1)
+    return;
+  kd_buf_reset(&cap->note_buf);
+  if (cap->notes == MAX_NOTES + 1) {
+    kd_buf_puts(&cap->note_buf,
+                "more than 1000 notes: further notes are not reported");
+  } else {
+    va_start(ap, fmt);
+    kd_buf_vprintf(&cap->note_buf, fmt, ap);
+    va_end(ap);
+  }
+  if (!kd_buf_ok(&cap->note_buf))
+    return;
+  memset(&ev, 0, sizeof ev);
+  ev.type = KMSDIAG_CAPEV_NOTE;
+  ev.frame = frame;
+  ev.ts_sec = cap->now_sec;
+  ev.ts_nsec = cap->now_nsec;
+  ev.u.note.message = (const char *)cap->note_buf.data;
+  ev.u.note.offset = off;
+  kd_cap_emit(cap, &ev);
+}
+
+/* ---- life cycle -------------------------------------------------------------- */
+
+KMSDIAG_API kmsdiag_status_t kmsdiag_capture_new(kmsdiag_capture_t **out) {
+  if (!out)
+    return KMSDIAG_EINVAL;
+  *out = NULL;
+  kmsdiag_capture_t *cap = calloc(1, sizeof *cap);
+  if (!cap)
+    return KMSDIAG_ENOMEM;
+  cap->lim.max_flows = DEFAULT_MAX_FLOWS;
+  cap->lim.max_flow_bytes = DEFAULT_FLOW_BYTES;
+  cap->lim.idle_timeout_sec = DEFAULT_IDLE;
+  cap->lim.syn_timeout_sec = DEFAULT_SYN_TIMEOUT;
+  cap->lim.max_skew_sec = DEFAULT_SKEW;
+  cap->nbuckets = 8192;
+  cap->buckets = calloc(cap->nbuckets, sizeof *cap->buckets);
+  cap->dns_q = calloc(KD_DNS_PENDING, sizeof *cap->dns_q);
+  cap->dns_targets = calloc(KD_DNS_TARGETS, sizeof *cap->dns_targets);
+  cap->syns = calloc(KD_SYN_SLOTS, sizeof *cap->syns);
+  kd_buf_init(&cap->note_buf);
+  cap->note_buf.max = 4096;
+  if (!cap->buckets || !cap->dns_q || !cap->dns_targets || !cap->syns) {
+    kmsdiag_capture_free(cap);
+    return KMSDIAG_ENOMEM;
+  }
+  kd_cap_learn_port(cap, 1688);
+  *out = cap;
+  return KMSDIAG_OK;
+}
+
+static void flow_destroy(kmsdiag_capture_t *cap, kd_flow_t *f) {
+  kd_stream_free(&f->up, &cap->mem);
+  kd_stream_free(&f->down, &cap->mem);
+  kd_rpc_free(&f->rpc);
+  free(f);
+}
+
+KMSDIAG_API void kmsdiag_capture_free(kmsdiag_capture_t *cap) {
+  if (!cap)
+    return;
+  kd_flow_t *f = cap->lru_head;
+  while (f) {
+    kd_flow_t *n = f->lru_next;
+    flow_destroy(cap, f);
+    f = n;
+  }
+  free(cap->buckets);
+  free(cap->dns_q);
+  free(cap->dns_targets);
+  free(cap->syns);
+  kd_buf_free(&cap->note_buf);
+  kd_diag_free(cap);
+  free(cap);
+}
+
+KMSDIAG_API void kmsdiag_capture_set_callback(kmsdiag_capture_t *cap,
+                                              kmsdiag_capture_event_fn fn,
+                                              void *userdata) {
+  if (!cap)
+    return;
+  cap->fn = fn;
+  cap->ud = userdata;
+}
+
+KMSDIAG_API kmsdiag_status_t kmsdiag_capture_add_port(kmsdiag_capture_t *cap,
+                                                      uint16_t port) {
+  if (!cap || port == 0)
+    return KMSDIAG_EINVAL;
+  kd_cap_learn_port(cap, port);
+  return KMSDIAG_OK;
+}
+
+KMSDIAG_API kmsdiag_status_t
+kmsdiag_capture_set_limits(kmsdiag_capture_t *cap,
+                           const kmsdiag_capture_limits_t *lim) {
+  if (!cap || !lim)
+    return KMSDIAG_EINVAL;
+  if (lim->max_flows)
+    cap->lim.max_flows = lim->max_flows;
+  if (lim->max_flow_bytes) {
+    if (lim->max_flow_bytes < 1024 || lim->max_flow_bytes > (16u << 20))
+      return KMSDIAG_EINVAL;
+    cap->lim.max_flow_bytes = lim->max_flow_bytes;
+  }
+  if (lim->idle_timeout_sec)
+    cap->lim.idle_timeout_sec = lim->idle_timeout_sec;
+  if (lim->syn_timeout_sec)
+    cap->lim.syn_timeout_sec = lim->syn_timeout_sec;
+  if (lim->max_skew_sec)
+    cap->lim.max_skew_sec = lim->max_skew_sec;
+  return KMSDIAG_OK;
+}
+
+KMSDIAG_API void kmsdiag_capture_next_file(kmsdiag_capture_t *cap) {
+  if (!cap)
+    return;
+  if (cap->frame > 0 || cap->st.frames > 0)
+    cap->file_index++;
+  cap->frame = 0;
+}
+
+KMSDIAG_API void kmsdiag_capture_get_stats(const kmsdiag_capture_t *cap,
+                                           kmsdiag_capture_stats_t *out) {
+  if (!cap || !out)
+    return;
+  *out = cap->st;
+  out->flows_now = cap->nflows;
+  out->buffered_bytes = cap->mem.now;
+  out->peak_buffered_bytes = cap->mem.peak;
+}
+
+/* ---- flow table ------------------------------------------------------------------ */
+
+static uint32_t mix(uint32_t h, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+/* Direction-independent hash of the 5-tuple. */
+static uint32_t flow_hash(const kd_pkt_t *p) {
+  size_t alen = p->family == 4 ? 4 : 16;
+  uint32_t a = mix(2166136261u, p->src, alen) ^ (uint32_t)p->sport * 2654435761u;
+  uint32_t b = mix(2166136261u, p->dst, alen) ^ (uint32_t)p->dport * 2654435761u;
+  return (a ^ b) * 0x9E3779B1u + (a + b);
+}
+
+static bool ep_eq(const kmsdiag_endpoint_t *e, uint8_t fam, const uint8_t *a,
+                  uint16_t port) {
+  return e->family == fam && e->port == port &&
+         memcmp(e->addr, a, fam == 4 ? 4 : 16) == 0;
+}
+
+static void ep_set(kmsdiag_endpoint_t *e, uint8_t fam, const uint8_t *a,
+                   uint16_t port) {
+  memset(e, 0, sizeof *e);
+  e->family = fam;
+  memcpy(e->addr, a, fam == 4 ? 4 : 16);
+  e->port = port;
+}
+
+static kd_flow_t *flow_find(kmsdiag_capture_t *cap, const kd_pkt_t *p,
+                            uint32_t h, bool *from_client) {
+  kd_flow_t *f = cap->buckets[h & (cap->nbuckets - 1)];
+  for (; f; f = f->hnext) {
+    if (f->hash != h)
+      continue;
+    if (ep_eq(&f->client, p->family, p->src, p->sport) &&
+        ep_eq(&f->server, p->family, p->dst, p->dport)) {
+      *from_client = true;
+      return f;
+    }
+    if (ep_eq(&f->server, p->family, p->src, p->sport) &&
+        ep_eq(&f->client, p->family, p->dst, p->dport)) {
+      *from_client = false;
+      return f;
+    }
+  }
+  return NULL;
+}
+
+static void lru_unlink(kmsdiag_capture_t *cap, kd_flow_t *f) {
+  if (f->lru_prev)
+    f->lru_prev->lru_next = f->lru_next;
+  else
+    cap->lru_head = f->lru_next;
+  if (f->lru_next)
+    f->lru_next->lru_prev = f->lru_prev;
+  else
+    cap->lru_tail = f->lru_prev;
+  f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push(kmsdiag_capture_t *cap, kd_flow_t *f) {
+  f->lru_prev = cap->lru_tail;
+  f->lru_next = NULL;
+  if (cap->lru_tail)
+    cap->lru_tail->lru_next = f;
+  else
+    cap->lru_head = f;
+  cap->lru_tail = f;
+}
+
+static void flow_event(kmsdiag_capture_t *cap, kd_flow_t *f,
+                       kmsdiag_conn_state_t state, uint64_t reply_frame,
+                       bool server_side) {
+  kmsdiag_capture_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = KMSDIAG_CAPEV_CONNECT;
+  ev.client = f->client;
+  ev.server = f->server;
+  if (state == KMSDIAG_CONN_NO_ANSWER) {
+    ev.frame = f->syn_frame;
+    ev.ts_sec = f->syn_sec;
+    ev.ts_nsec = f->syn_nsec;
+  } else {
+    ev.frame = reply_frame;
+    ev.ts_sec = cap->now_sec;
+    ev.ts_nsec = cap->now_nsec;
+  }
+  ev.u.connect.state = state;
+  ev.u.connect.syn_frame = f->syn_frame;
+  ev.u.connect.reply_frame = reply_frame;
+  ev.u.connect.syn_count = f->syn_count;
+  ev.u.connect.server_closed = server_side;
+  if (state != KMSDIAG_CONN_ESTABLISHED && state != KMSDIAG_CONN_MIDSTREAM)
+    cap->st.failures++;
+  kd_cap_emit(cap, &ev);
+}
+
+static bool exchange_incomplete(const kd_flow_t *f) {
+  if (f->rpc.have_bind)
+    return true;
+  for (int i = 0; i < KD_RPC_MAX_PENDING; i++)
+    if (f->rpc.pend[i].used)
+      return true;
+  return !f->rpc.any_response;
+}
+
+/* Flow is over (closed, reset, idle or evicted): report what is pending. */
+static void flow_end(kmsdiag_capture_t *cap, kd_flow_t *f, uint64_t frame) {
+  kd_frame_ctx_t fc = {frame, cap->now_sec, cap->now_nsec};
+  if (f->kind == KD_FLOW_KMS) {
+    if (f->syn_count > 0 && !f->synack && !f->connect_reported) {
+      f->connect_reported = true;
+      flow_event(cap, f, KMSDIAG_CONN_NO_ANSWER, 0, false);
+    }
+    kd_rpc_flush(cap, f, &fc);
+  }
+}
+
+static void flow_remove(kmsdiag_capture_t *cap, kd_flow_t *f) {
+  kd_flow_t **pp = &cap->buckets[f->hash & (cap->nbuckets - 1)];
+  while (*pp && *pp != f)
+    pp = &(*pp)->hnext;
+  if (*pp)
+    *pp = f->hnext;
+  lru_unlink(cap, f);
+  cap->nflows--;
+  cap->st.gaps += f->up.gaps + f->down.gaps;
+  cap->st.retransmissions += f->up.retrans + f->down.retrans;
+  cap->st.overlaps += f->up.overlaps + f->down.overlaps;
+  flow_destroy(cap, f);
+}
+
+static kd_flow_t *flow_new(kmsdiag_capture_t *cap, const kd_pkt_t *p,
+                           uint32_t h, bool src_is_client) {
+  if (cap->nflows >= cap->lim.max_flows && cap->lru_head) {
+    kd_flow_t *old = cap->lru_head;
+    cap->st.flows_evicted++;
+    if (cap->st.flows_evicted == 1)
+      kd_cap_note(cap, cap->frame, 0,
+                  "flow table full (%zu flows): least recently used flows "
+                  "are dropped",
+                  cap->lim.max_flows);
+    flow_end(cap, old, cap->frame);
+    flow_remove(cap, old);
+  }
+  kd_flow_t *f = calloc(1, sizeof *f);
+  if (!f) {
+    cap->enomem = true;
+    return NULL;
+  }
+  f->hash = h;
+  if (src_is_client) {
+    ep_set(&f->client, p->family, p->src, p->sport);
+    ep_set(&f->server, p->family, p->dst, p->dport);
+  } else {
+    ep_set(&f->client, p->family, p->dst, p->dport);
+    ep_set(&f->server, p->family, p->src, p->sport);
+  }
+  kd_stream_init(&f->up, cap->lim.max_flow_bytes);
+  kd_stream_init(&f->down, cap->lim.max_flow_bytes);
+  kd_rpc_init(&f->rpc);
+  size_t b = h & (cap->nbuckets - 1);
+  f->hnext = cap->buckets[b];
+  cap->buckets[b] = f;
+  lru_push(cap, f);
+  cap->nflows++;
+  cap->st.flows_tracked++;
+  if (cap->nflows > cap->st.peak_flows)
+    cap->st.peak_flows = cap->nflows;
+  return f;
+}
+
+static void sweep(kmsdiag_capture_t *cap) {
+  int64_t now = cap->now_sec;
+  kd_flow_t *f = cap->lru_head;
+  while (f) {
+    kd_flow_t *n = f->lru_next;
+    int64_t idle = now - f->last_sec;
+    if (idle <= (int64_t)cap->lim.syn_timeout_sec)
+      break; /* LRU order: everything after is more recent */
+    bool syn_pending = f->syn_count > 0 && !f->synack && !f->rst;
+    if (syn_pending || idle > (int64_t)cap->lim.idle_timeout_sec) {
+      flow_end(cap, f, cap->frame);
+      flow_remove(cap, f);
+      cap->st.flows_expired++;
+    }
+    f = n;
+  }
+  kd_dns_flush(cap, false, now);
+}
+
+/* ---- TCP ----------------------------------------------------------------------------- */
+
+static void dns_tcp_consume(kmsdiag_capture_t *cap, kd_flow_t *f,
+                            kd_stream_t *s, bool from_client,
+                            const kd_frame_ctx_t *fc) {
+  for (int guard = 0; guard < 1024 && s->len >= 2; guard++) {
+    if (s->gap) {
+      /* no way to find a DNS message boundary after a hole */
+      kd_stream_consume(s, s->len);
+      return;
+    }
+    size_t mlen = (size_t)s->buf[0] << 8 | s->buf[1];
+    if (2 + mlen > s->len) {
+      if (2 + mlen > s->limit)
+        kd_stream_discard(s);
+      return;
+    }
+    const kmsdiag_endpoint_t *src = from_client ? &f->client : &f->server;
+    const kmsdiag_endpoint_t *dst = from_client ? &f->server : &f->client;
+    kd_dns_message(cap, fc, src, dst, true, s->buf + 2, mlen);
+    kd_stream_consume(s, 2 + mlen);
+  }
+}
+
+static void consume(kmsdiag_capture_t *cap, kd_flow_t *f, bool from_client,
+                    const kd_frame_ctx_t *fc) {
+  kd_stream_t *s = from_client ? &f->up : &f->down;
+  if (f->kind == KD_FLOW_KMS)
+    kd_rpc_consume(cap, f, s, from_client, fc);
+  else
+    dns_tcp_consume(cap, f, s, from_client, fc);
+}
+
+/* Remember the handshake of an untracked flow. */
+static void syn_note(kmsdiag_capture_t *cap, const kd_pkt_t *p, uint32_t h,
+                     bool synack) {
+  kd_syn_t *e = &cap->syns[h % KD_SYN_SLOTS];
+  size_t alen = p->family == 4 ? 4 : 16;
+  uint32_t key = h | 1u; /* never 0 */
+  if (!synack) {
+    if (e->hash == key && e->family == p->family && e->cport == p->sport &&
+        e->sport == p->dport && memcmp(e->cli, p->src, alen) == 0 &&
+        memcmp(e->srv, p->dst, alen) == 0) {
+      e->syn_count++; /* retransmitted SYN */
+      return;
+    }
+    memset(e, 0, sizeof *e);
+    e->hash = key;
+    e->family = p->family;
+    memcpy(e->cli, p->src, alen);
+    memcpy(e->srv, p->dst, alen);
+    e->cport = p->sport;
+    e->sport = p->dport;
+    e->syn_count = 1;
+    e->syn_frame = cap->frame;
+    e->syn_sec = cap->now_sec;
+    e->syn_nsec = cap->now_nsec;
+    return;
+  }
+  if (e->hash == key && !e->synack && e->family == p->family &&
+      e->cport == p->dport && e->sport == p->sport &&
+      memcmp(e->cli, p->dst, alen) == 0 && memcmp(e->srv, p->src, alen) == 0) {
+    e->synack = true;
+    e->synack_frame = cap->frame;
+    e->synack_sec = cap->now_sec;
+    e->synack_nsec = cap->now_nsec;
+  }
+}
+
+/* A flow found by content: take its handshake from the SYN cache. */
+static bool syn_recall(kmsdiag_capture_t *cap, kd_flow_t *f) {
+  kd_syn_t *e = &cap->syns[f->hash % KD_SYN_SLOTS];
+  size_t alen = f->client.family == 4 ? 4 : 16;
+  if (e->hash != (f->hash | 1u) || e->family != f->client.family ||
+      e->cport != f->client.port || e->sport != f->server.port ||
+      memcmp(e->cli, f->client.addr, alen) != 0 ||
+      memcmp(e->srv, f->server.addr, alen) != 0)
+    return false;
+  f->syn_count = e->syn_count;
+  f->syn_frame = e->syn_frame;
+  f->syn_sec = e->syn_sec;
+  f->syn_nsec = e->syn_nsec;
+  f->synack = e->synack;
+  e->hash = 0;
+  if (!f->synack)
+    return false;
+  kmsdiag_capture_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = KMSDIAG_CAPEV_CONNECT;
+  ev.client = f->client;
+  ev.server = f->server;
+  ev.frame = e->synack_frame;
+  ev.ts_sec = e->synack_sec;
+  ev.ts_nsec = e->synack_nsec;
+  ev.u.connect.state = KMSDIAG_CONN_ESTABLISHED;
+  ev.u.connect.syn_frame = f->syn_frame;
+  ev.u.connect.reply_frame = e->synack_frame;
+  ev.u.connect.syn_count = f->syn_count;
+  kd_cap_emit(cap, &ev);
+  return true;
+}
+
+static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
+  bool from_client = true;
+  uint32_t h = flow_hash(p);
+  kd_flow_t *f = flow_find(cap, p, h, &from_client);
+  uint8_t fl = p->tcp_flags;
+  bool syn = fl & KD_TCP_SYN, ack = fl & KD_TCP_ACK;
+  if (!f) {
+    bool kms_s = kd_cap_is_kms_port(cap, p->sport);
+    bool kms_d = kd_cap_is_kms_port(cap, p->dport);
+    bool dns = p->sport == 53 || p->dport == 53;
+    bool bind = !kms_s && !kms_d && p->paylen >= 28 && p->payload[0] == 5 &&
+                kd_rpc_is_kms_bind(p->payload, p->paylen);
+    if (!kms_s && !kms_d && !dns && !bind) {
+      if (syn)
+        syn_note(cap, p, h, ack);
+      return;
+    }
+    if (fl & KD_TCP_RST) /* nothing to learn from a stray reset */
+      if (!(kms_d || kms_s))
+        return;
+    bool src_client;
+    if (syn && !ack)
+      src_client = true;
+    else if (syn && ack)
+      src_client = false;
+    else if (bind)
+      src_client = true;
+    else if (kms_d != kms_s)
+      src_client = kms_d;
+    else if (dns && (p->sport == 53) != (p->dport == 53))
+      src_client = p->dport == 53;
+    else
+      src_client = p->sport > p->dport;
+    f = flow_new(cap, p, h, src_client);
+    if (!f)
+      return;
+    f->kind = (kms_s || kms_d || bind) ? KD_FLOW_KMS : KD_FLOW_DNS;
+    from_client = src_client;
+    if (!syn && f->kind == KD_FLOW_KMS) {
+      f->connect_reported = true;
+      if (!(bind && syn_recall(cap, f)))
+        flow_event(cap, f, KMSDIAG_CONN_MIDSTREAM, cap->frame, false);
+    }
+  } else if (cap->lru_tail != f) {
+    lru_unlink(cap, f);
+    lru_push(cap, f);
+  }
+  f->last_sec = cap->now_sec;
+  kd_frame_ctx_t fc = {cap->frame, cap->now_sec, cap->now_nsec};
+
+  if (syn && !ack && from_client) {
+    if (f->syn_count++ == 0) {
+      f->syn_frame = cap->frame;
+      f->syn_sec = cap->now_sec;
+      f->syn_nsec = cap->now_nsec;
+    }
+  }
+  if (syn && ack && !from_client && !f->synack) {
+    f->synack = true;
+    if (!f->connect_reported && f->kind == KD_FLOW_KMS) {
+      f->connect_reported = true;
+      flow_event(cap, f, KMSDIAG_CONN_ESTABLISHED, cap->frame, false);
+    }
+  }
+
+  kd_stream_t *s = from_client ? &f->up : &f->down;
+  bool fin = fl & KD_TCP_FIN;
+  if (p->paylen || syn || fin) {
+    bool added = kd_stream_add(s, &cap->mem, p->seq, syn, fin, p->payload,
+                               p->paylen, cap->frame);
+    if (added || (s->len && s->gap))
+      consume(cap, f, from_client, &fc);
+    if (p->truncated && p->paylen < p->wire_paylen) {
+      /* bytes missing from the capture: resynchronise after them */
+      kd_stream_discard(s);
+      s->next_seq = p->seq + (syn ? 1u : 0u) + (uint32_t)p->wire_paylen;
+      s->gap = true;
+      kd_cap_note(cap, cap->frame, 0,
+                  "TCP segment cut by the snapshot length (%zu of %zu bytes "
+                  "captured)",
+                  p->paylen, p->wire_paylen);
+    }
+  }
+
+  if (fl & KD_TCP_RST) {
+    f->rst = true;
+    if (f->kind == KD_FLOW_KMS) {
+      if (!f->synack && f->syn_count > 0 && !from_client &&
+          !f->connect_reported) {
+        f->connect_reported = true;
+        flow_event(cap, f, KMSDIAG_CONN_REFUSED, cap->frame, true);
+      } else if (f->synack && exchange_incomplete(f) && !f->closed_reported) {
+        f->closed_reported = true;
+        flow_event(cap, f, KMSDIAG_CONN_RESET, cap->frame, !from_client);
+      }
+    }
+    flow_end(cap, f, cap->frame);
+    flow_remove(cap, f);
+    return;
+  }
+  if (fin) {
+    if (from_client)
+      f->client_fin = true;
+    else
+      f->server_fin = true;
+    if (f->kind == KD_FLOW_KMS && f->synack && exchange_incomplete(f) &&
+        !f->closed_reported) {
+      f->closed_reported = true;
+      flow_event(cap, f, KMSDIAG_CONN_CLOSED_EARLY, cap->frame, !from_client);
+    }
+    if (f->client_fin && f->server_fin) {
+      flow_end(cap, f, cap->frame);
+      flow_remove(cap, f);
+    }
+  }
+}
+
+/* ---- feeding ------------------------------------------------------------------------- */
+
+KMSDIAG_API kmsdiag_status_t kmsdiag_capture_feed(kmsdiag_capture_t *cap,
+                                                  const kmsdiag_frame_t *fr) {
+  if (!cap || !fr || (!fr->data && fr->caplen))
+    return KMSDIAG_EINVAL;
+  if (cap->finished)
+    return KMSDIAG_ESTATE;
+  cap->frame++;
+  cap->st.frames++;
+  cap->st.bytes += fr->caplen;
+  if (fr->ts_sec > cap->now_sec ||
+      (fr->ts_sec == cap->now_sec && fr->ts_nsec > cap->now_nsec)) {
+    cap->now_sec = fr->ts_sec;
+    cap->now_nsec = fr->ts_nsec;
+  } else if (cap->now_sec - fr->ts_sec > 86400) {
+    cap->now_sec = fr->ts_sec; /* clock went far back: follow it */
+    cap->now_nsec = fr->ts_nsec;
+  }
+  if (fr->caplen < fr->wirelen)
+    cap->st.truncated++;
+
+  kd_pkt_t p;
+  int st = kd_cap_decode(fr->linktype, fr->data, fr->caplen, &p);
+  if (st != KMSDIAG_OK) {
+    cap->st.malformed++;
+    if (st == KMSDIAG_EUNSUPPORTED) {
+      if (cap->st.malformed == 1)
+        kd_cap_note(cap, cap->frame, 0, "link type %d is not supported",
+                    fr->linktype);
+    } else if (!(st == KMSDIAG_ETRUNC && fr->caplen < fr->wirelen)) {
+      kd_cap_note(cap, cap->frame, p.err_off, "%s (frame offset %zu)",
+                  p.err ? p.err : "damaged frame", p.err_off);
+    }
+    goto done;
+  }
+  if (p.family == 0) {
+    cap->st.non_ip++;
+    goto done;
+  }
+  cap->st.ip_packets++;
+  if (p.fragment) {
+    cap->st.fragments++;
+    if (cap->st.fragments == 1)
+      kd_cap_note(cap, cap->frame, 0,
+                  "IP fragments are not reassembled (first one here); a "
+                  "fragmented KMS or DNS message is not decoded");
+    goto done;
+  }
+  if (p.proto == KD_PKT_TCP) {
+    cap->st.tcp_packets++;
+    handle_tcp(cap, &p);
+  } else if (p.proto == KD_PKT_UDP) {
+    cap->st.udp_packets++;
+    if ((p.sport == 53 || p.dport == 53) && p.paylen) {
+      kmsdiag_endpoint_t s, d;
+      ep_set(&s, p.family, p.src, p.sport);
+      ep_set(&d, p.family, p.dst, p.dport);
+      kd_frame_ctx_t fc = {cap->frame, cap->now_sec, cap->now_nsec};
+      kd_dns_message(cap, &fc, &s, &d, false, p.payload, p.paylen);
+    }
+  }
+done:
+  if ((cap->st.frames % SWEEP_EVERY) == 0)
+    sweep(cap);
+  return cap->enomem ? KMSDIAG_ENOMEM : KMSDIAG_OK;
+}
+
+KMSDIAG_API kmsdiag_status_t kmsdiag_capture_finish(kmsdiag_capture_t *cap) {
+  if (!cap)
+    return KMSDIAG_EINVAL;
+  if (cap->finished)
+    return KMSDIAG_ESTATE;
+  while (cap->lru_head) {
+    kd_flow_t *f = cap->lru_head;
+    flow_end(cap, f, f->syn_frame ? f->syn_frame : cap->frame);
+    flow_remove(cap, f);
+  }
+  kd_dns_flush(cap, true, cap->now_sec);
+  kd_diag_finish(cap);
+  cap->finished = true;
+  return cap->enomem ? KMSDIAG_ENOMEM : KMSDIAG_OK;
+}
