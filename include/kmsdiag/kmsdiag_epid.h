@@ -183,6 +183,13 @@ kmsdiag_epid_can_activate(const kmsdiag_epid_t *e,
                           const kmsdiag_product_t *product,
                           kmsdiag_activation_verdict_t *out);
 
+/*! kmsdiag_epid_can_activate() for only the product lines in \p lines
+ *  (see kmsdiag_product_query_lines()); 0 means all of product->lines,
+ *  lines outside product->lines are ignored. */
+KMSDIAG_API kmsdiag_status_t kmsdiag_epid_can_activate_lines(
+    const kmsdiag_epid_t *e, const kmsdiag_product_t *product,
+    kmsdiag_line_mask_t lines, kmsdiag_activation_verdict_t *out);
+
 /* ---- JSON ------------------------------------------------------------- */
 
 /*! Write \p e as a JSON object (member \p key, or NULL in an array / top

@@ -158,21 +158,33 @@ kmsdiag_product_by_sku(const kmsdiag_guid_t *sku_id);
 KMSDIAG_API const kmsdiag_product_t *kmsdiag_product_by_gvlk(const char *key,
                                                              size_t len);
 
-/*! Find products by \p text (NUL-terminated, untrusted, at most 256 bytes
- *  are considered): a SKU ID GUID, a GVLK, an exact name, or a partial,
- *  case-insensitive name whose words may come in any order ("2022
- *  datacenter", "win 11 pro"). When several names contain every word the
- *  closest ones are kept (words matching whole words, fewest extra words).
+/*! Find products by \p text (NUL-terminated, untrusted, at most 256
+ *  bytes): a SKU ID GUID, a GVLK, an exact name, or a partial,
+ *  case-insensitive name whose words may come in any order and may be
+ *  word prefixes ("2022 datacenter", "win 11 pro", "ws2019 std"). Among
+ *  names containing every word, the one closest to the query wins (words
+ *  matching at word starts, fewest extra words); when several are equally
+ *  close, every match is a candidate, closest first.
  *  \param[out] out   receives up to \p max borrowed pointers (may be NULL
  *                    when \p max is 0)
  *  \param[out] n     number of matches (may exceed \p max; only \p max are
  *                    stored)
  *  \return KMSDIAG_OK (exactly one match, in out[0]), KMSDIAG_EAMBIGUOUS
  *          (several; the candidates are in \p out), KMSDIAG_ENOTFOUND,
- *          KMSDIAG_EINVAL (NULL text or n). */
+ *          KMSDIAG_ETOOBIG (text longer than 256 bytes), KMSDIAG_EINVAL
+ *          (NULL text or n, or NULL out with max > 0). */
 KMSDIAG_API kmsdiag_status_t kmsdiag_product_find(const char *text,
                                                   const kmsdiag_product_t **out,
                                                   size_t max, size_t *n);
+
+/*! The product lines of \p p that the query \p text names: a row such as
+ *  "Windows 10/11 Enterprise" found by "windows 11 enterprise" gives only
+ *  KMSDIAG_LINE_WIN11. Every number in the query that is also in the
+ *  product's name must be in the line's name. Gives all of p->lines when
+ *  the query names no particular line (or \p text is NULL); 0 for a NULL
+ *  \p p. */
+KMSDIAG_API kmsdiag_line_mask_t
+kmsdiag_product_query_lines(const kmsdiag_product_t *p, const char *text);
 
 /*! The product a probe asks for when the user names none: Windows Server
  *  2019 Standard, the newest Windows Server edition whose KMS counted ID the

@@ -495,6 +495,12 @@ static void lines_text(kmsdiag_line_mask_t m, char *buf, size_t n) {
 kmsdiag_status_t kmsdiag_epid_can_activate(const kmsdiag_epid_t *e,
                                            const kmsdiag_product_t *product,
                                            kmsdiag_activation_verdict_t *out) {
+  return kmsdiag_epid_can_activate_lines(e, product, 0, out);
+}
+
+kmsdiag_status_t kmsdiag_epid_can_activate_lines(
+    const kmsdiag_epid_t *e, const kmsdiag_product_t *product,
+    kmsdiag_line_mask_t lines, kmsdiag_activation_verdict_t *out) {
   const kmsdiag_csvlk_t *k;
   char yes[128], no[128];
   const char *basis;
@@ -522,8 +528,11 @@ kmsdiag_status_t kmsdiag_epid_can_activate(const kmsdiag_epid_t *e,
                (unsigned)e->key_id, (unsigned)e->group_id);
     return KMSDIAG_OK;
   }
-  out->lines_yes = product->lines & k->activates;
-  out->lines_no = product->lines & ~k->activates;
+  lines &= product->lines;
+  if (!lines)
+    lines = product->lines;
+  out->lines_yes = lines & k->activates;
+  out->lines_no = lines & ~k->activates;
   out->verified = k->confidence != KMSDIAG_CONF_UNVERIFIED &&
                   product->confidence != KMSDIAG_CONF_UNVERIFIED;
   basis = k->confidence == KMSDIAG_CONF_MS

@@ -381,6 +381,53 @@ kmsdiag_status_t kmsdiag_product_find(const char *text,
   }
 }
 
+static bool all_digits(const char *w) {
+  if (!*w)
+    return false;
+  for (; *w; w++)
+    if (!is_digit((unsigned char)*w))
+      return false;
+  return true;
+}
+
+static bool words_has(const words_t *ws, const char *w) {
+  for (size_t i = 0; i < ws->n; i++)
+    if (strcmp(ws->w[i], w) == 0)
+      return true;
+  return false;
+}
+
+kmsdiag_line_mask_t kmsdiag_product_query_lines(const kmsdiag_product_t *p,
+                                                const char *text) {
+  words_t qw, pw, lw;
+  kmsdiag_line_mask_t m = 0;
+  size_t len;
+  if (!p)
+    return 0;
+  if (!text)
+    return p->lines;
+  len = strnlen(text, FIND_MAX_TEXT + 1);
+  if (len > FIND_MAX_TEXT)
+    return p->lines;
+  split_words(text, len, true, &qw);
+  split_words(p->name, strlen(p->name), false, &pw);
+  for (unsigned l = 0; l < KMSDIAG_LINE_COUNT_; l++) {
+    bool keep = true;
+    if (!(p->lines & KMSDIAG_LINE_BIT(l)))
+      continue;
+    split_words(kd_line_names[l], strlen(kd_line_names[l]), false, &lw);
+    /* every number the query shares with the product name must be in the
+     * line's name too */
+    for (size_t q = 0; q < qw.n; q++)
+      if (all_digits(qw.w[q]) && words_has(&pw, qw.w[q]) &&
+          !words_has(&lw, qw.w[q]))
+        keep = false;
+    if (keep)
+      m |= KMSDIAG_LINE_BIT(l);
+  }
+  return m ? m : p->lines;
+}
+
 /* ---- CSVLKs, host OS ------------------------------------------------------ */
 
 size_t kmsdiag_csvlk_count(void) { return kd_csvlks_n; }
