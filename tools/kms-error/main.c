@@ -335,12 +335,19 @@ int main(int argc, char **argv) {
       rc = TOOL_EXIT_OK;
       goto done;
     case ':':
-      rc = tool_usage_error("option '%s' needs a value", opts[optind - 1]);
-      goto done;
     default: {
-      char *shown = kmsdiag_text_escape_dup(opts[optind - 1],
-                                            strlen(opts[optind - 1]));
-      rc = tool_usage_error("unknown option '%s'", shown ? shown : "?");
+      /* Name the option as the user wrote it, escaped (it is user text). */
+      char shortopt[3] = {'-', (char)optopt, '\0'};
+      const char *elem = opts[optind - 1];
+      const char *what = (strncmp(elem, "--", 2) == 0 || optopt <= 0 ||
+                          optopt >= 256)
+                             ? elem
+                             : shortopt;
+      char *shown = kmsdiag_text_escape_dup(what, strlen(what));
+      if (c == ':')
+        rc = tool_usage_error("option '%s' needs a value", shown ? shown : "?");
+      else
+        rc = tool_usage_error("unknown option '%s'", shown ? shown : "?");
       free(shown);
       goto done;
     }
