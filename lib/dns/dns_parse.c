@@ -726,6 +726,40 @@ static void outcome_problem(kmsdiag_dns_result_t *r) {
   }
 }
 
+/* Errors first, then warnings, then info; stable within a severity. */
+static void sort_problems(kmsdiag_dns_result_t *r) {
+  for (size_t i = 1; i < r->nproblems; i++) {
+    kmsdiag_dns_problem_t p = r->problems[i];
+    size_t k = i;
+    while (k > 0 && r->problems[k - 1].severity < p.severity) {
+      r->problems[k] = r->problems[k - 1];
+      k--;
+    }
+    r->problems[k] = p;
+  }
+}
+
+/* "kms.corp.example.corp.example." for domain corp.example: a relative
+ * target written without its trailing dot in the zone file. */
+static bool doubled_origin(const char *target, const char *domain) {
+  char dom[300], twice[610];
+  size_t n;
+  if (!domain || !*domain)
+    return false;
+  n = strlen(domain);
+  if (n >= sizeof dom - 1)
+    return false;
+  memcpy(dom, domain, n + 1);
+  if (dom[n - 1] != '.') {
+    dom[n] = '.';
+    dom[n + 1] = '\0';
+  }
+  snprintf(twice, sizeof twice, ".%s%s", dom, dom);
+  return ends_with_ci(target, twice + 1) &&
+         (strlen(target) == strlen(twice + 1) ||
+          ends_with_ci(target, twice));
+}
+
 void kd_dns_finish(kmsdiag_dns_result_t *r, bool resolved,
                    kmsdiag_dns_rand_fn rnd, void *ud) {
   bool any_pw = false;
@@ -764,6 +798,11 @@ void kd_dns_finish(kmsdiag_dns_result_t *r, bool resolved,
                      "%s is an alias (CNAME to %s); RFC 2782 requires the "
                      "target to be a name with A/AAAA records",
                      t, s->cname ? s->cname : "?");
+    if (doubled_origin(t, r->domain))
+      kd_dns_problem(r, KMSDIAG_DNS_ERROR, "target-doubled-origin",
+                     "%s repeats the domain: the zone file most likely has "
+                     "a relative target without its trailing dot",
+                     t);
     if (label_count(t) == 1)
       kd_dns_problem(r, KMSDIAG_DNS_WARNING, "target-single-label",
                      "%s is a single-label name; it resolves only where a "
@@ -824,6 +863,7 @@ void kd_dns_finish(kmsdiag_dns_result_t *r, bool resolved,
     kd_dns_problem(r, KMSDIAG_DNS_INFO, "single-host",
                    "only one KMS host is published; two or more are "
                    "recommended above 50 clients");
+  sort_problems(r);
   if (r->status == KMSDIAG_OK)
     r->hresult = kmsdiag_dns_hresult(KMSDIAG_OK, r->rcode, r->nrecords);
   else
