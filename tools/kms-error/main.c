@@ -143,7 +143,7 @@ static void print_block(uint32_t code, const char *input,
 }
 
 static void print_line(const kmsdiag_error_entry_t *e) {
-  printf("0x%08X  %-46s  %s%s\n", (unsigned)e->code, e->name ? e->name : "-",
+  printf("0x%08X  %-47s  %s%s\n", (unsigned)e->code, e->name ? e->name : "-",
          e->message,
          (e->flags & KMSDIAG_ERRF_UNVERIFIED) ? " (not verified)" : "");
 }
