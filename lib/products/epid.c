@@ -134,14 +134,14 @@ typedef struct cursor {
 
 static bool is_digit(int c) { return c >= '0' && c <= '9'; }
 
-/* What is at the cursor, for a message: never the raw byte unless it is a
- * harmless ASCII letter, digit or punctuation we expect. */
-static void describe_at(const cursor_t *c, char *buf, size_t n) {
-  if (c->pos >= c->len) {
+/* What is at offset `at`, for a message: never the raw byte unless it is
+ * a harmless ASCII letter, digit or punctuation we expect. */
+static void describe_at(const cursor_t *c, size_t at, char *buf, size_t n) {
+  if (at >= c->len) {
     snprintf(buf, n, "the end of the text");
     return;
   }
-  unsigned char b = (unsigned char)c->s[c->pos];
+  unsigned char b = (unsigned char)c->s[at];
   if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || is_digit(b) ||
       b == '-' || b == '.' || b == ' ')
     snprintf(buf, n, "'%c'", b);
@@ -149,16 +149,23 @@ static void describe_at(const cursor_t *c, char *buf, size_t n) {
     snprintf(buf, n, "byte 0x%02X", b);
 }
 
-static void syntax_error(cursor_t *c, const char *what, const char *expect) {
+/* A field starting at `start` is wrong; `bad` is the offending offset. */
+static void syntax_error(cursor_t *c, size_t start, size_t bad,
+                         const char *what, const char *expect) {
   char found[32];
   if (c->failed)
     return;
-  describe_at(c, found, sizeof found);
+  describe_at(c, bad, found, sizeof found);
   c->failed = true;
-  c->e->err_offset = c->pos;
-  add_problem(c->e, KMSDIAG_EPID_ERROR, "syntax",
-              "%s: expected %s at offset %zu, found %s", what, expect, c->pos,
-              found);
+  c->e->err_offset = start;
+  if (bad == start)
+    add_problem(c->e, KMSDIAG_EPID_ERROR, "syntax",
+                "%s at offset %zu: expected %s, found %s", what, start,
+                expect, found);
+  else
+    add_problem(c->e, KMSDIAG_EPID_ERROR, "syntax",
+                "%s at offset %zu: expected %s, found %s at offset %zu", what,
+                start, expect, found, bad);
 }
 
 /* Between min and max decimal digits. */
@@ -178,17 +185,8 @@ static uint32_t digits(cursor_t *c, size_t min, size_t max, const char *what) {
     snprintf(expect, sizeof expect, "%zu digit%s", min, min == 1 ? "" : "s");
   else
     snprintf(expect, sizeof expect, "%zu to %zu digits", min, max);
-  if (n < min) {
-    syntax_error(c, what, expect);
-    return 0;
-  }
-  if (c->pos < c->len && is_digit((unsigned char)c->s[c->pos])) {
-    c->pos = start; /* report where the field starts */
-    c->failed = true;
-    c->e->err_offset = start;
-    add_problem(c->e, KMSDIAG_EPID_ERROR, "syntax",
-                "%s: expected %s at offset %zu, found more", what, expect,
-                start);
+  if (n < min || (c->pos < c->len && is_digit((unsigned char)c->s[c->pos]))) {
+    syntax_error(c, start, c->pos, what, expect);
     return 0;
   }
   return v;
@@ -202,9 +200,9 @@ static void expect_char(cursor_t *c, char ch, const char *after) {
     c->pos++;
     return;
   }
-  snprintf(what, sizeof what, "after the %s", after);
+  snprintf(what, sizeof what, "separator after the %s", after);
   snprintf(expect, sizeof expect, "'%c'", ch);
-  syntax_error(c, what, expect);
+  syntax_error(c, c->pos, c->pos, what, expect);
 }
 
 /* ---- value checks --------------------------------------------------------- */
@@ -318,7 +316,8 @@ static void check_values(kmsdiag_epid_t *e, int64_t now) {
 
   /* activation date */
   {
-    int64_t now_days = now >= 0 ? now / 86400 : -((-now + 86399) / 86400);
+    /* floor division; no negation, so INT64_MIN is fine */
+    int64_t now_days = now / 86400 - (now % 86400 < 0 ? 1 : 0);
     int64_t ny;
     unsigned nm, nd;
     civil_from_days(now_days, &ny, &nm, &nd);
@@ -439,7 +438,7 @@ kmsdiag_status_t kmsdiag_epid_parse_at(const char *text, size_t len,
   date = digits(&c, 7, 7, "activation date (DDDYYYY)");
   if (!c.failed && c.pos != c.len) {
     char found[32];
-    describe_at(&c, found, sizeof found);
+    describe_at(&c, c.pos, found, sizeof found);
     c.failed = true;
     out->err_offset = c.pos;
     add_problem(out, KMSDIAG_EPID_ERROR, "syntax",
