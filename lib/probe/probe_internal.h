@@ -68,6 +68,10 @@ struct kmsdiag_probe {
   bool product_set;
   const kmsdiag_product_t *product; /* when set from the table */
   int64_t client_time;
+  /* Random source of the request (V5/V6 IV): NULL = OpenSSL. Internal,
+   * for deterministic fuzzing. */
+  kmsdiag_kms_rand_fn rand;
+  void *rand_ud;
   /* targets */
   kmsdiag_probe_result_t **res;
   size_t n, cap, next;

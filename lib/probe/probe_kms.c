@@ -67,7 +67,7 @@ kmsdiag_status_t kd_probe_kms_request(const kmsdiag_probe_t *p, unsigned ctx,
   rp.workstation = p->workstation;
   r->protocol = rp.version_major;
   r->threshold = p->n_policy;
-  s = kmsdiag_kms_encode_request(&rp, NULL, NULL, &kms, &kms_len);
+  s = kmsdiag_kms_encode_request(&rp, p->rand, p->rand_ud, &kms, &kms_len);
   if (s != KMSDIAG_OK) {
     snprintf(msg, msgsz, "could not encode the activation request: %s",
              kmsdiag_strerror(s));
@@ -134,10 +134,12 @@ static void analyse_epid(const kmsdiag_probe_t *p, kmsdiag_probe_result_t *r) {
   kmsdiag_epid_t *e = calloc(1, sizeof *e);
   if (!e)
     return;
-  if (kmsdiag_epid_parse(r->epid, strlen(r->epid), e) != KMSDIAG_OK) {
+  kmsdiag_status_t st = kmsdiag_epid_parse(r->epid, strlen(r->epid), e);
+  if (st == KMSDIAG_EINVAL) {
     free(e);
     return;
   }
+  /* Also kept when it is not an ePID: the problems say why. */
   r->epid_info = e;
   if (p->product && e->syntax_ok &&
       kmsdiag_epid_can_activate(e, p->product, &r->verdict) == KMSDIAG_OK)

@@ -500,10 +500,18 @@ static void on_readable(conn_t *c) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return;
-      fail(c, errno == ECONNRESET ? KMSDIAG_ECONNRESET : KMSDIAG_ESYS,
-           HR_SERVER_UNAVAILABLE, "connection reset while waiting for the %s "
-           "answer (%s)", c->stage == KMSDIAG_PROBE_STAGE_RPC ? "bind" : "KMS",
-           strerror(errno));
+      if (errno == ECONNRESET && c->in_len == 0)
+        /* The peer closed (our send then drew a reset): closed after
+         * accept, as far as an answer goes. */
+        fail(c, KMSDIAG_ECLOSED, HR_SERVER_UNAVAILABLE,
+             "the peer closed the connection (reset) without answering the "
+             "%s", c->stage == KMSDIAG_PROBE_STAGE_RPC ? "bind" : "request");
+      else
+        fail(c, errno == ECONNRESET ? KMSDIAG_ECONNRESET : KMSDIAG_ESYS,
+             HR_SERVER_UNAVAILABLE, "connection reset while waiting for the "
+             "%s answer (%s)",
+             c->stage == KMSDIAG_PROBE_STAGE_RPC ? "bind" : "KMS",
+             strerror(errno));
       return;
     }
     size_t before = c->in_len;
@@ -560,9 +568,9 @@ static void on_writable(conn_t *c) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return;
-      fail(c, errno == EPIPE || errno == ECONNRESET ? KMSDIAG_ECONNRESET
+      fail(c, errno == EPIPE || errno == ECONNRESET ? KMSDIAG_ECLOSED
                                                     : KMSDIAG_ESYS,
-           HR_SERVER_UNAVAILABLE, "sending the %s failed: %s",
+           HR_SERVER_UNAVAILABLE, "the peer closed the connection before the %s was sent (%s)",
            c->stage == KMSDIAG_PROBE_STAGE_RPC ? "bind" : "request",
            strerror(errno));
       return;

@@ -56,6 +56,7 @@ static size_t g_nlis;
 static conn_t *g_conns[MAX_CONNS];
 static size_t g_nconns;
 static bool g_quiet;
+static FILE *g_log;
 static volatile sig_atomic_t g_stop;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -340,6 +341,20 @@ static bool conn_write(conn_t *c) {
   return true;
 }
 
+void rsp_log_request(unsigned major, const char *cmid, const char *ws) {
+  if (!g_log)
+    return;
+  fprintf(g_log, "request version=%u cmid=%s workstation=", major, cmid);
+  for (const unsigned char *q = (const unsigned char *)ws; *q; q++) {
+    if (*q > 0x20 && *q < 0x7f && *q != '%')
+      fputc(*q, g_log);
+    else
+      fprintf(g_log, "%%%02X", *q);
+  }
+  fputc('\n', g_log);
+  fflush(g_log);
+}
+
 static void on_signal(int sig) {
   (void)sig;
   g_stop = 1;
@@ -347,7 +362,8 @@ static void on_signal(int sig) {
 
 static void usage(FILE *f) {
   fprintf(f,
-"usage: kms-test-responder [--ready-file FILE] [--script FILE] [--quiet]\n"
+"usage: kms-test-responder [--ready-file FILE] [--script FILE] [--log FILE]\n"
+"                          [--quiet]\n"
 "                          [LISTENER...]\n"
 "A KMS host for tests, loopback only (127.0.0.0/8, ::1); never installed.\n"
 "LISTENER is ADDR:PORT=BEHAVIOUR[,KEY=VALUE...]; PORT 0 picks a free port;\n"
@@ -376,6 +392,10 @@ int main(int argc, char **argv) {
       g_quiet = true;
     } else if (strcmp(argv[i], "--ready-file") == 0 && i + 1 < argc) {
       ready = argv[++i];
+    } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+      g_log = fopen(argv[++i], "a");
+      if (!g_log)
+        die("cannot open %s: %s", argv[i], strerror(errno));
     } else if (strcmp(argv[i], "--script") == 0 && i + 1 < argc) {
       parse_script(argv[++i]);
     } else if (argv[i][0] == '-') {
@@ -470,6 +490,8 @@ int main(int argc, char **argv) {
     close(g_lis[i].fd);
   free(g_lis);
   free(pfd);
+  if (g_log)
+    fclose(g_log);
   note("stopped");
   return 0;
 }

@@ -58,5 +58,9 @@ void rsp_hold(rsp_conn_t *c);
 /* Requests answered so far on this connection (post-increment). */
 unsigned rsp_requests(rsp_conn_t *c);
 uint64_t rsp_now_ms(void);
+/* Append one line about a decoded request to the --log file, if any:
+ * "request version=6 cmid=GUID workstation=NAME" (the name hex-escaped
+ * outside printable ASCII). */
+void rsp_log_request(unsigned major, const char *cmid, const char *ws);
 
 #endif

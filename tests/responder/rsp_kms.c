@@ -128,6 +128,9 @@ uint8_t *rsp_kms_answer(const uint8_t *req, size_t len,
   kmsdiag_status_t st = kmsdiag_kms_decode_request(req, len, &rq);
   if (st != KMSDIAG_OK)
     return NULL;
+  char g[KMSDIAG_GUID_STRLEN];
+  rsp_log_request(rq.version_major, kmsdiag_guid_to_str(&rq.cmid, g),
+                  rq.workstation);
   if (rq.version_major == 4)
     return v4(&rq, cfg, out_len);
   if (rq.version_major == 5 || rq.version_major == 6)
