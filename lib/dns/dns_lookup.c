@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ typedef struct subq {
   job_t *job;
   enum qkind kind;
   size_t idx;
+  uint16_t qid;
 } subq_t;
 
 typedef struct chan {
@@ -112,6 +114,11 @@ struct kmsdiag_dns {
   peer_t peers[MAX_FDS];
   size_t npeers;
   char last_peer[64];
+  /* query ids: random (c-ares 1.18's ares_send uses the id we give it),
+   * never two in flight at once */
+  uint8_t ids_busy[65536 / 8];
+  uint8_t idpool[256];
+  size_t idpool_left;
 };
 
 /* ---- random source ------------------------------------------------------- */
@@ -677,19 +684,57 @@ static void sub_done(job_t *j) {
 static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf,
                     int alen);
 
+static uint16_t random_u16(kmsdiag_dns_t *d) {
+  uint16_t v;
+  if (d->idpool_left < 2) {
+    ssize_t n = getrandom(d->idpool, sizeof d->idpool, 0);
+    if (n != (ssize_t)sizeof d->idpool) {
+      /* no kernel entropy call: fall back to the context generator */
+      for (size_t i = 0; i < sizeof d->idpool; i += 4) {
+        uint32_t x = default_rand(d);
+        memcpy(d->idpool + i, &x, 4);
+      }
+    }
+    d->idpool_left = sizeof d->idpool;
+  }
+  d->idpool_left -= 2;
+  memcpy(&v, d->idpool + d->idpool_left, 2);
+  return v;
+}
+
+static uint16_t new_qid(kmsdiag_dns_t *d) {
+  uint16_t id = 0;
+  for (int tries = 0; tries < 64; tries++) {
+    id = random_u16(d);
+    if (!(d->ids_busy[id >> 3] & (1u << (id & 7))))
+      break;
+  }
+  d->ids_busy[id >> 3] |= (uint8_t)(1u << (id & 7));
+  return id;
+}
+
+static void release_qid(kmsdiag_dns_t *d, uint16_t id) {
+  d->ids_busy[id >> 3] &= (uint8_t)~(1u << (id & 7));
+}
+
 static bool send_query(job_t *j, chan_t *c, const char *qname, int type,
                        enum qkind kind, size_t idx) {
   unsigned char *q = NULL;
   int qlen = 0;
   subq_t *s;
-  if (ares_create_query(qname, 1 /* IN */, type, 0, 1, &q, &qlen, 0) !=
-      ARES_SUCCESS)
+  uint16_t qid = new_qid(j->d);
+  if (ares_create_query(qname, 1 /* IN */, type, qid, 1, &q, &qlen, 0) !=
+      ARES_SUCCESS) {
+    release_qid(j->d, qid);
     return false;
+  }
   s = malloc(sizeof *s);
   if (!s) {
+    release_qid(j->d, qid);
     ares_free_string(q);
     return false;
   }
+  s->qid = qid;
   s->job = j;
   s->kind = kind;
   s->idx = idx;
@@ -803,6 +848,7 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf,
   subq_t *s = arg;
   job_t *j = s->job;
   kmsdiag_dns_t *d = j->d;
+  release_qid(d, s->qid);
   if (status == ARES_EDESTRUCTION || d->destroying) {
     free(s);
     return;
