@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# doctor_cli.sh: kms-doctor's command line: --help and --version on stdout
+# with exit 0, usage errors on stderr with exit 2, and the man page
+# documenting exactly the options --help lists.
+set -u
+bin="${KMSDIAG_BIN:?}/kms-doctor"
+src="${KMSDIAG_SRC:?}"
+man="$src/docs/man/kms-doctor.1"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+out=$("$bin" --help) || fail "--help exit $?"
+grep -q '^Usage: kms-doctor' <<<"$out" || fail "--help has no Usage line"
+grep -q 'Exit status: 0 healthy' <<<"$out" || fail "--help has no exit status"
+"$bin" --version | grep -q '^kms-doctor [0-9]' || fail "--version"
+
+for args in "--stage tcpx" "--timeout 5" "--bogus" "a b" "--host x:0" \
+            "--cmid not-a-guid --stage kms" "dom --host h"; do
+  # shellcheck disable=SC2086
+  "$bin" $args >/tmp/kd-cli-out.$$ 2>/tmp/kd-cli-err.$$
+  rc=$?
+  [ "$rc" -eq 2 ] || fail "'$args' exit $rc, want 2"
+  [ -s /tmp/kd-cli-out.$$ ] && fail "'$args' wrote to stdout"
+  grep -q "^kms-doctor: " /tmp/kd-cli-err.$$ || fail "'$args' no message on stderr"
+done
+rm -f /tmp/kd-cli-out.$$ /tmp/kd-cli-err.$$
+
+# the man page and --help list the same long options
+help_opts=$(grep -o -- '--[a-z][a-z-]*' <<<"$out" | sort -u)
+man_opts=$(grep -o -- '\\-\\-[a-z][a-z\\-]*' "$man" | sed 's/\\-/-/g' | sort -u)
+[ "$help_opts" = "$man_opts" ] || {
+  fail "man page and --help differ:"
+  diff <(echo "$help_opts") <(echo "$man_opts")
+}
+# every check name the library can emit is in the man page
+for c in slmgr_input license_channel license_status client_last_error \
+         pinned_host cached_host resolver_config srv_lookup srv_record \
+         srv_target resolve tcp rpc kms product threshold host_key clock; do
+  grep -q "$c" "$man" || fail "man page lacks check $c"
+  grep -q "\"$c\"" "$src/lib/doctor/doctor.c" || fail "check $c not in the engine"
+done
+# the troubleshooting guide links each verdict code to its check
+guide="$src/docs/troubleshooting.md"
+for code in 0x8007007B 0x8007232B 0x8007251D 0x8007232A 0xC004F074 \
+            0xC004F038 0xC004F042 0xC004F06C 0x800706BA; do
+  grep -q "$code" "$guide" || fail "troubleshooting guide lacks $code"
+done
+
+if command -v man >/dev/null 2>&1; then
+  MANWIDTH=80 man -l "$man" >/dev/null 2>&1 || fail "man page does not render"
+fi
+[ "$fails" -eq 0 ] && echo "doctor_cli: all passed"
+exit $((fails > 0))
