@@ -815,7 +815,22 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
     for (int s = KMSDIAG_PROBE_STAGE_TCP;
          s <= (int)kmsdiag_probe_result_stage_requested(r); s++) {
       double ms = kmsdiag_probe_result_stage_ms(r, (kmsdiag_probe_stage_t)s);
-      if (s <= (int)reached) {
+      /* a host that answers the request but will not activate (count
+       * below the threshold, skew found by the probe) fails the kms stage
+       * even though the exchange itself completed */
+      bool kms_refused = s == KMSDIAG_PROBE_STAGE_KMS &&
+                         !kmsdiag_probe_result_ok(r) && hr != 0 &&
+                         reached >= KMSDIAG_PROBE_STAGE_KMS;
+      if (kms_refused) {
+        add_check(d, x, "kms", KMSDIAG_DOCTOR_FAIL, hr, subj,
+                  "activation request answered (V%u), count %u, ePID %s, "
+                  "but the client would not be activated: %s",
+                  kmsdiag_probe_result_protocol(r),
+                  (unsigned)kmsdiag_probe_result_count(r),
+                  kmsdiag_probe_result_epid(r) ? kmsdiag_probe_result_epid(r)
+                                               : "-",
+                  msg && *msg ? msg : kmsdiag_strerror(rs));
+      } else if (s <= (int)reached) {
         if (s == KMSDIAG_PROBE_STAGE_TCP)
           add_check(d, x, "tcp", KMSDIAG_DOCTOR_OK, 0, subj,
                     "connected in %.1f ms", ms);
@@ -927,7 +942,8 @@ static const target_t *first_kms_refusal(const ctx_t *x, bool pinned) {
   for (size_t i = 0; i < x->ntargets; i++) {
     const target_t *t = &x->targets[i];
     if (t->pinned == pinned && t->r && !kmsdiag_probe_result_ok(t->r) &&
-        kmsdiag_probe_result_stage_failed(t->r) == KMSDIAG_PROBE_STAGE_KMS &&
+        (kmsdiag_probe_result_stage_failed(t->r) == KMSDIAG_PROBE_STAGE_KMS ||
+         kmsdiag_probe_result_stage_reached(t->r) == KMSDIAG_PROBE_STAGE_KMS) &&
         kmsdiag_probe_result_hresult(t->r) != 0)
       return t;
   }
