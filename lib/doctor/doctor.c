@@ -1256,7 +1256,7 @@ kmsdiag_status_t kmsdiag_doctor_run(kmsdiag_doctor_t *d) {
     } else {
       snprintf(host, sizeof host, "%s", spec);
     }
-    add_target(x, spec, host, port ? port : 1688, true, false);
+    add_target(x, host, host, port ? port : 1688, true, false);
   } else if (d->slmgr && x->sp) {
     add_check(d, x, "pinned_host", KMSDIAG_DOCTOR_OK, 0, NULL,
               "no pinned host (slmgr /skms not set): the client uses DNS "
