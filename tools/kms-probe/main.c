@@ -29,6 +29,8 @@ static void usage(FILE *f) {
 "       count as one machine)\n"
 "With no HOST, KMS hosts are found through DNS (_vlmcs._tcp SRV records) as\n"
 "kms-find finds them, and every one is probed, in client order.\n"
+"Each failure carries the code a Windows client would show; hosts failing at\n"
+"tcp or rpc are why a client reports 0xC004F074 once every host has failed.\n"
 "\n"
 "Options:\n"
 "  -s, --stage STAGE        last stage to run: tcp, rpc (default) or kms\n"
