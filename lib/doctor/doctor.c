@@ -15,6 +15,7 @@
 #include <kmsdiag/kmsdiag_probe.h>
 #include <kmsdiag/kmsdiag_products.h>
 
+#include "doctor/doctor_internal.h"
 #include "internal/buf.h"
 #include "internal/reader.h"
 
@@ -105,6 +106,16 @@ static char *vfmt(const char *fmt, va_list ap) {
   if (!b.data)
     return strdup("");
   return (char *)kd_buf_steal(&b, &n);
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...) {
+  va_list ap;
+  char *s;
+  va_start(ap, f);
+  s = vfmt(f, ap);
+  va_end(ap);
+  return s;
 }
 
 static void add_check(kmsdiag_doctor_t *d, ctx_t *x, const char *name,
@@ -652,32 +663,16 @@ static void step_dns(kmsdiag_doctor_t *d, ctx_t *x) {
   kmsdiag_dns_free(dns);
 }
 
-/* nameserver lines of the resolver configuration, as "A:P,B:P" for the
- * prober (which resolves pinned host names). */
-static char *resolv_servers_csv(const char *path) {
-  FILE *f;
-  uint8_t *data;
-  size_t len;
+/* nameserver lines of resolver configuration text, as "A:P,B:P" for the
+ * prober (which resolves pinned host names). NULL when there is none. */
+char *kd_doctor_nameservers_csv(const uint8_t *data, size_t len) {
   kd_reader_t r;
   kd_buf_t out;
-  size_t n;
-  if (!path)
-    path = getenv("KMSDIAG_RESOLV_CONF");
-  if (!path || !*path)
-    return NULL; /* the system resolver: the prober's default */
-  f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  data = malloc(RESOLV_MAX_BYTES);
-  if (!data) {
-    fclose(f);
-    return NULL;
-  }
-  len = fread(data, 1, RESOLV_MAX_BYTES, f);
-  fclose(f);
+  size_t n, lines = 0;
   kd_buf_init(&out);
+  out.max = 4096;
   kd_rd_init(&r, data, len);
-  while (kd_rd_remaining(&r) > 0) {
+  while (kd_rd_remaining(&r) > 0 && lines++ < 10000) {
     size_t rem = kd_rd_remaining(&r), k = 0, i = 0;
     const uint8_t *p = kd_rd_peek(&r, rem);
     while (k < rem && p[k] != '\n')
@@ -692,7 +687,7 @@ static char *resolv_servers_csv(const char *path) {
         s++;
       e = s;
       while (e < k && p[e] != ' ' && p[e] != '\t' && p[e] != '\r' &&
-             p[e] != '#')
+             p[e] != '#' && p[e] != ';')
         e++;
       if (e > s && e - s < 64) {
         bool ok = true;
@@ -709,12 +704,35 @@ static char *resolv_servers_csv(const char *path) {
       }
     }
   }
-  free(data);
   if (!kd_buf_ok(&out) || out.len == 0) {
     kd_buf_free(&out);
     return NULL;
   }
   return (char *)kd_buf_steal(&out, &n);
+}
+
+static char *resolv_servers_csv(const char *path) {
+  FILE *f;
+  uint8_t *data;
+  size_t len;
+  char *csv;
+  if (!path)
+    path = getenv("KMSDIAG_RESOLV_CONF");
+  if (!path || !*path)
+    return NULL; /* the system resolver: the prober's default */
+  f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  data = malloc(RESOLV_MAX_BYTES);
+  if (!data) {
+    fclose(f);
+    return NULL;
+  }
+  len = fread(data, 1, RESOLV_MAX_BYTES, f);
+  fclose(f);
+  csv = kd_doctor_nameservers_csv(data, len);
+  free(data);
+  return csv;
 }
 
 /* ---- step: probes ---------------------------------------------------------- */
@@ -914,7 +932,20 @@ static void set_meaning(kmsdiag_doctor_t *d, uint32_t hr) {
   d->verdict.hresult = hr;
   d->verdict.name = e ? e->name : NULL;
   free(d->v_meaning);
-  d->v_meaning = e ? strdup(e->message) : NULL;
+  if (e)
+    d->v_meaning = strdup(e->message);
+  else if (hr)
+    d->v_meaning = fmt("0x%08X is not in the error catalogue: kms-error "
+                       "0x%08X decodes it", hr, hr);
+  else if (d->verdict.healthy)
+    d->v_meaning = strdup(d->stage == KMSDIAG_PROBE_STAGE_KMS
+                              ? "no activation error: a KMS host the client "
+                                "uses answers and would activate it"
+                              : "no activation error expected: a KMS host "
+                                "the client uses answers on the KMS RPC "
+                                "interface");
+  else
+    d->v_meaning = NULL;
   d->verdict.meaning = d->v_meaning;
 }
 

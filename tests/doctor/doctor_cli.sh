@@ -46,6 +46,20 @@ for code in 0x8007007B 0x8007232B 0x8007251D 0x8007232A 0xC004F074 \
   grep -q "$code" "$guide" || fail "troubleshooting guide lacks $code"
 done
 
+# hostile pasted text (escape sequences, bidi controls) read from standard
+# input never reaches the terminal raw; the host is a loopback port where
+# nothing listens, so the run is quick and stays on this machine
+printf 'Name: \033[31mWindows\342\200\256(R)\033]0;pwned\007\r\nDescription: x, VOLUME_KMSCLIENT channel\r\n' >/tmp/kd-cli-hostile.$$
+out=$("$bin" --host 127.0.7.250:9 --timeout 500 --slmgr - </tmp/kd-cli-hostile.$$)
+rc=$?
+rm -f /tmp/kd-cli-hostile.$$
+[ "$rc" -eq 1 ] || fail "hostile slmgr on stdin: exit $rc, want 1"
+grep -q 'slmgr_input' <<<"$out" || fail "stdin slmgr text not read"
+if LC_ALL=C grep -q $'\033\|\007\|\342\200\256' <<<"$out"; then
+  fail "raw control characters reached the output"
+fi
+grep -q 'Verdict: 0xC004F074' <<<"$out" || fail "no verdict for the dead host"
+
 if command -v man >/dev/null 2>&1; then
   MANWIDTH=80 man -l "$man" >/dev/null 2>&1 || fail "man page does not render"
 fi

@@ -109,6 +109,10 @@ SCENARIOS = {
                      ["slmgr /ipk"]),
     "host_option": (dict(), ["--host", "kms1.good.kd7.test:1688"], 0, None, True,
                     [("pinned_host", "info", None), ("rpc", "ok", None)], []),
+    "server_option": (dict(server="closed"), ["--server", "%DNS%", "good.kd7.test"],
+                      0, None, True,
+                      [("resolver_config", "info", None), ("srv_lookup", "ok", None),
+                       ("rpc", "ok", None)], []),
     "host_option_dead": (dict(), ["--host", "127.0.7.12"], 1, "0xC004F074",
                          False, [("tcp", "fail", "0x800706BA")], []),
 }
@@ -133,6 +137,7 @@ def run_scenario(lab, tmp, name, spec):
     for a in args:
         if a.startswith("@"):
             a = utf16_crlf(os.path.join(HERE, "slmgr", a[1:]), tmp)
+        a = a.replace("%DNS%", f"127.0.0.1:{lab.nsd.port}")
         argv.append(a)
     p = subprocess.run(argv, capture_output=True, timeout=120)
     out = p.stdout.decode("utf-8")  # must be valid UTF-8

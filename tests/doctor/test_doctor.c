@@ -9,6 +9,7 @@
 #include <kmsdiag/kmsdiag.h>
 
 #include "check.h"
+#include "doctor/doctor_internal.h"
 
 static const kmsdiag_doctor_check_t *find_check(const kmsdiag_doctor_t *d,
                                                 const char *name,
@@ -137,7 +138,31 @@ static void test_retail(void) {
   kmsdiag_slmgr_free(s);
 }
 
+static void test_nameservers(void) {
+  static const char conf[] = "# lab\r\ndomain corp.example\r\n"
+                             "nameserver 127.0.0.1:5353 # NSD\r\n"
+                             "  nameserver\t::1\n"
+                             "nameserver evil;rm -rf\n"
+                             "nameserverX 10.0.0.9\n"
+                             "nameserver [fd00::53]:53";
+  char *csv = kd_doctor_nameservers_csv((const uint8_t *)conf, sizeof conf - 1);
+  CHECK_STR(csv, "127.0.0.1:5353,::1,[fd00::53]:53");
+  free(csv);
+  CHECK(kd_doctor_nameservers_csv((const uint8_t *)"domain x\n", 9) == NULL);
+  CHECK(kd_doctor_nameservers_csv(NULL, 0) == NULL);
+  /* an endless file of entries is capped, not grown without bound */
+  size_t n = 200000;
+  char *big = malloc(n);
+  for (size_t i = 0; i < n; i++)
+    big[i] = "nameserver 1.2.3.4\n"[i % 19];
+  csv = kd_doctor_nameservers_csv((const uint8_t *)big, n);
+  CHECK(csv == NULL || strlen(csv) <= 4096);
+  free(csv);
+  free(big);
+}
+
 int main(void) {
+  test_nameservers();
   test_arguments();
   test_dead_host();
   test_retail();
