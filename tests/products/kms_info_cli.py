@@ -185,6 +185,15 @@ def test_product():
           p["n_policy"] == 5 and p["protocol"] == "6.0" and
           p["verified"] is False and p["confidence"] == "unverified",
           "product fields, unverified flagged")
+    by = [k["csvlk"] for k in recs[0]["activated_by"]]
+    check(by == ["Windows Server 2025", "Windows Server 2022"],
+          "WS2022 is activated by the 2025 and 2022 host keys")
+    check("Host keys (CSVLK): Windows Server 2025, Windows Server 2022\n" in t,
+          "product text lists host keys")
+    rc, recs, _ = jrun("product", "windows 7 professional")
+    by = [k["csvlk"] for k in recs[0]["activated_by"]]
+    check("Windows Server 2019" in by and "Windows 10 (2015)" in by and
+          "Office 2010" not in by, "Windows 7 host keys")
     rc, recs, _ = jrun("product", "nppr9-fwdcx-d2c8j-h872k-2yt43")
     check(rc == 0 and recs[0]["product"]["name"] == "Windows 10/11 Enterprise"
           and recs[0]["product"]["n_policy"] == 25 and

@@ -249,6 +249,37 @@ static int cmd_epid(const opts_t *o) {
 
 /* ---- product -------------------------------------------------------------- */
 
+/* Host keys (CSVLKs) that activate every line of `p`. */
+static void print_activated_by(const kmsdiag_product_t *p) {
+  bool first = true;
+  for (size_t i = 0; i < kmsdiag_csvlk_count(); i++) {
+    const kmsdiag_csvlk_t *k = kmsdiag_csvlk_at(i);
+    if ((p->lines & k->activates) != p->lines)
+      continue;
+    printf("%s%s%s", first ? "" : ", ", k->name,
+           k->confidence == KMSDIAG_CONF_UNVERIFIED ? " [unverified]" : "");
+    first = false;
+  }
+  if (first)
+    printf("none known");
+}
+
+static void json_activated_by(const kmsdiag_product_t *p) {
+  kmsdiag_json_array_begin(g_json, "activated_by");
+  for (size_t i = 0; i < kmsdiag_csvlk_count(); i++) {
+    const kmsdiag_csvlk_t *k = kmsdiag_csvlk_at(i);
+    if ((p->lines & k->activates) != p->lines)
+      continue;
+    kmsdiag_json_object_begin(g_json, NULL);
+    kmsdiag_json_str(g_json, "csvlk", k->name);
+    kmsdiag_json_uint(g_json, "group_id", k->group_id);
+    kmsdiag_json_bool(g_json, "verified",
+                      k->confidence != KMSDIAG_CONF_UNVERIFIED);
+    kmsdiag_json_object_end(g_json);
+  }
+  kmsdiag_json_array_end(g_json);
+}
+
 static void print_product_text(const kmsdiag_product_t *p) {
   char g[KMSDIAG_GUID_STRLEN];
   const kmsdiag_kms_group_t *k = p->kms_group;
@@ -269,6 +300,9 @@ static void print_product_text(const kmsdiag_product_t *p) {
   printf("GVLK:              %s\n", p->gvlk ? p->gvlk : "not in our sources");
   printf("Product lines:     ");
   print_lines(p->lines);
+  printf("\n");
+  printf("Host keys (CSVLK): ");
+  print_activated_by(p);
   printf("\n");
   printf("Source:            %s\n", conf_text(p->confidence));
   if (p->note)
@@ -416,7 +450,12 @@ static int cmd_product(const opts_t *o) {
   if (!p)
     return rc;
   if (o->json) {
-    product_record("product", q, p);
+    kmsdiag_json_object_begin(g_json, NULL);
+    kmsdiag_json_str(g_json, "type", "product");
+    kmsdiag_json_strn(g_json, "query", q, strlen(q));
+    kmsdiag_product_write_json(g_json, "product", p);
+    json_activated_by(p);
+    kmsdiag_json_object_end(g_json);
     return emit() ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
   }
   print_product_text(p);
@@ -426,9 +465,15 @@ static int cmd_product(const opts_t *o) {
 static int cmd_products(const opts_t *o) {
   if (o->nargs != 0)
     return tool_usage_error("products: no arguments expected");
+  int w = 7;
+  for (size_t i = 0; i < kmsdiag_product_count(); i++) {
+    size_t l = strlen(kmsdiag_product_at(i)->name);
+    if (l > (size_t)w && l < 100)
+      w = (int)l;
+  }
   if (!o->json)
-    printf("%-46s %-8s %2s %-5s %-29s %s\n", "PRODUCT", "FAMILY", "N", "PROTO",
-           "GVLK", "SOURCE");
+    printf("%-*s %-6s %2s %-5s %-29s %s\n", w, "PRODUCT", "FAMILY", "N",
+           "PROTO", "GVLK", "SOURCE");
   for (size_t i = 0; i < kmsdiag_product_count(); i++) {
     const kmsdiag_product_t *p = kmsdiag_product_at(i);
     if (o->json) {
@@ -437,7 +482,7 @@ static int cmd_products(const opts_t *o) {
         return TOOL_EXIT_USAGE;
       continue;
     }
-    printf("%-46s %-8s %2u %u.%-3u %-29s %s\n", p->name,
+    printf("%-*s %-6s %2u %u.%-3u %-29s %s\n", w, p->name,
            p->family == KMSDIAG_FAMILY_WINDOWS_CLIENT   ? "client"
            : p->family == KMSDIAG_FAMILY_WINDOWS_SERVER ? "server"
                                                         : "office",
