@@ -491,6 +491,25 @@ static kmsdiag_status_t read_records(zctx_t *x, const char *origin,
           }
         }
       }
+      if (!bad && !org) {
+        /* no origin in effect: ldns would make "kms" the top-level name
+         * "kms." without a word */
+        bool owner_rel = false;
+        if (nt > 0) {
+          const tok_t *o = &toks[0];
+          bool at_line_start = o->p == data || o->p[-1] == '\n';
+          owner_rel = at_line_start && o->p[o->n - 1] != '.';
+        }
+        if (owner_rel || rel) {
+          char *on = name_str(ldns_rr_owner(rr));
+          add(x, line, KMSDIAG_DNS_ERROR, "relative-without-origin", on,
+              "relative %s with no origin: give --origin or put a $ORIGIN "
+              "line first",
+              owner_rel ? "owner name" : "target");
+          free(on);
+          bad = true;
+        }
+      }
       if (bad) {
         ldns_rr_free(rr);
         goto next;
@@ -997,6 +1016,9 @@ kmsdiag_status_t kmsdiag_zone_check_buffer(kmsdiag_zone_check_t *c,
   x.rep = calloc(1, sizeof *x.rep);
   if (!x.rep)
     return KMSDIAG_ENOMEM;
+  if (len && memchr(data, '\0', len))
+    add(&x, 0, KMSDIAG_DNS_WARNING, "binary-content", NULL,
+        "the file contains NUL bytes: not a text zone file?");
   st = read_records(&x, c->origin, data, len, &first_origin);
   if (st != KMSDIAG_OK)
     goto done;
