@@ -306,6 +306,8 @@ def test_usage():
     for args in ([], ["frobnicate"], ["--bogus", "products"], ["epid"],
                  ["epid", "a", "b"], ["product"], ["products", "x"],
                  ["--now", "2026-13-01", "products"], ["--now"],
+                 ["--now", "2026-02-31", "products"],
+                 ["--now", "26-11-22xx", "products"],
                  ["epid", "--epid", WS2019_KEY],
                  ["can-activate", "--epid", WS2019_KEY],
                  ["can-activate", "--product", "x"],

@@ -80,7 +80,12 @@ static bool parse_date(const char *s, int64_t *out) {
   tm.tm_mon = m - 1;
   tm.tm_mday = d;
   tm.tm_hour = 12;
-  *out = (int64_t)timegm(&tm);
+  time_t t = timegm(&tm);
+  struct tm back;
+  if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d ||
+      back.tm_mon != m - 1)
+    return false; /* no such day, e.g. 2026-02-31 */
+  *out = (int64_t)t;
   return true;
 }
 
