@@ -102,6 +102,21 @@ int main(int argc, char **argv) {
           o = rsp_pdu_kms_response(b.data, b.len, &cfg, &n);
         snprintf(name, sizeof name, "v%u_ctx%u_%.*s", ver, ctx,
                  (int)strcspn(beh[k], ","), beh[k]);
+        if (o && k == 0) {
+          /* The "normal" seed must pass verification (deep coverage); the
+           * fixed request time is far from today's clock, so the skew check
+           * after it fails, and that is fine. */
+          char msg[KD_PROBE_MSG_MAX];
+          (void)kd_probe_kms_answer(p, st, o, n, &r, msg, sizeof msg);
+          if (!r.verified) {
+            fprintf(stderr, "%s does not verify: %s\n", name, msg);
+            return 1;
+          }
+          free(r.epid_info);
+          r.epid_info = NULL;
+          free(r.epid);
+          r.epid = NULL;
+        }
         if (o)
           put(argv[2], name, pre, 2, o, n);
         free(o);

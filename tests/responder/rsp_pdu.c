@@ -1,12 +1,13 @@
-/* rsp_pdu.c: PDUs of the test responder (server side: the library only
- * builds client PDUs). The incoming PDU is decoded with the library's own
- * RPC decoder. */
+/* rsp_pdu.c: the PDUs of the test responder, built with the test-only
+ * host-side builders (tests/common/kms_test_build.h); the incoming PDU is
+ * decoded with the library's own RPC decoder. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <kmsdiag/kmsdiag.h>
 
-#include "internal/buf.h"
+#include "kms_test_build.h"
+#include "rsp_kms.h"
 #include "rsp_pdu.h"
 
 void rsp_pdu_header(uint8_t h[16], uint8_t ptype, uint8_t flags,
@@ -24,84 +25,73 @@ void rsp_pdu_header(uint8_t h[16], uint8_t ptype, uint8_t flags,
     h[12 + i] = (uint8_t)(call_id >> (8 * i));
 }
 
-static void put_header(kd_buf_t *b, uint8_t ptype, uint8_t flags,
-                       uint32_t call_id) {
-  uint8_t h[16];
-  rsp_pdu_header(h, ptype, flags, 0, call_id);
-  kd_buf_put(b, h, 16);
-}
-
-static uint8_t *finish(kd_buf_t *b, size_t *len) {
-  if (kd_buf_ok(b) && b->len <= 0xFFFF)
-    kd_buf_set_le16(b, 8, (uint16_t)b->len);
-  return kd_buf_steal(b, len);
-}
-
-static void put_syntax(kd_buf_t *b, const kmsdiag_rpc_syntax_t *s) {
-  uint8_t w[16];
-  kmsdiag_guid_to_wire(&s->uuid, w);
-  kd_buf_put(b, w, 16);
-  kd_buf_le16(b, s->ver_major);
-  kd_buf_le16(b, s->ver_minor);
-}
-
-static uint8_t *ack(const uint8_t *req, size_t rlen, unsigned ndr, int btfn,
-                    bool alter, size_t *len) {
-  kmsdiag_rpc_pdu_t p;
-  kd_buf_t b;
-  static const kmsdiag_rpc_syntax_t null_syntax;
-  if (kmsdiag_rpc_decode(req, rlen, &p) != KMSDIAG_OK)
+/* Hand over a built PDU (*out, *n) on success; free it otherwise. Called
+ * after the builder, never in the same expression (argument evaluation
+ * order is unspecified). */
+static uint8_t *done(kmsdiag_status_t st, uint8_t **out, const size_t *n,
+                     size_t *len) {
+  if (st != KMSDIAG_OK) {
+    free(*out);
     return NULL;
-  kd_buf_init(&b);
-  put_header(&b, alter ? 15 : 12, 0x03, p.hdr.call_id);
-  kd_buf_le16(&b, 5840);
-  kd_buf_le16(&b, 5840);
-  kd_buf_le32(&b, alter ? p.u.bind.assoc_group : 0x00012345u);
-  if (alter) {
-    kd_buf_le16(&b, 0); /* empty secondary address */
-  } else {
-    kd_buf_le16(&b, 5);
-    kd_buf_put(&b, "1688", 5);
   }
-  kd_buf_pad(&b, 4);
-  kd_buf_u8(&b, p.u.bind.n_items);
-  kd_buf_zeros(&b, 3);
+  *len = *n;
+  return *out;
+}
+
+uint8_t *rsp_pdu_bind_ack(const uint8_t *req, size_t rlen, unsigned ndr,
+                          int btfn, size_t *len) {
+  kmsdiag_rpc_pdu_t p;
+  kmsdiag_rpc_ctx_result_t res[KMSDIAG_RPC_MAX_CTX_ITEMS];
+  uint8_t *out = NULL;
+  size_t n = 0;
+  if (kmsdiag_rpc_decode(req, rlen, &p) != KMSDIAG_OK ||
+      p.hdr.ptype != KMSDIAG_RPC_BIND)
+    return NULL;
+  if (ndr == 1 || ndr == 2) {
+    /* What vlmcsd and Windows do, with or without NDR64. */
+    kt_bind_policy_t pol = {ndr == 2, btfn != 0, "1688", 0x00012345u};
+    kmsdiag_status_t st_ = kt_answer_bind(&p, &pol, &out, &n);
+  return done(st_, &out, &n, len);
+  }
+  /* ndr 0 (reject every context) or 3 (accept both): results by hand. */
+  memset(res, 0, sizeof res);
   for (unsigned i = 0; i < p.u.bind.n_items; i++) {
     const kmsdiag_rpc_ctx_item_t *it = &p.u.bind.items[i];
     uint16_t feat = 0;
     kmsdiag_rpc_syntax_kind_t k =
         kmsdiag_rpc_syntax_classify(&it->transfer[0], &feat);
-    bool iface = kmsdiag_rpc_syntax_classify(&it->abstract, NULL) ==
-                 KMSDIAG_RPC_SYNTAX_KMS;
-    if (!iface) {
-      kd_buf_le16(&b, 2);
-      kd_buf_le16(&b, 1); /* abstract syntax not supported */
-      put_syntax(&b, &null_syntax);
+    if (kmsdiag_rpc_syntax_classify(&it->abstract, NULL) !=
+        KMSDIAG_RPC_SYNTAX_KMS) {
+      res[i].result = KMSDIAG_RPC_ACK_PROVIDER_REJECTION;
+      res[i].reason = KMSDIAG_RPC_REASON_ABSTRACT_SYNTAX_NOT_SUPPORTED;
     } else if (k == KMSDIAG_RPC_SYNTAX_BTFN && btfn) {
-      kd_buf_le16(&b, 3); /* negotiate_ack */
-      kd_buf_le16(&b, (uint16_t)(feat & 3));
-      put_syntax(&b, &null_syntax);
-    } else if ((k == KMSDIAG_RPC_SYNTAX_NDR32 && ((ndr & 1) || alter)) ||
-               (k == KMSDIAG_RPC_SYNTAX_NDR64 && (ndr & 2))) {
-      kd_buf_le16(&b, 0);
-      kd_buf_le16(&b, 0);
-      put_syntax(&b, &it->transfer[0]);
+      res[i].result = KMSDIAG_RPC_ACK_NEGOTIATE_ACK;
+      res[i].reason = (uint16_t)(feat & 3);
+    } else if (ndr == 3 && (k == KMSDIAG_RPC_SYNTAX_NDR32 ||
+                            k == KMSDIAG_RPC_SYNTAX_NDR64)) {
+      res[i].result = KMSDIAG_RPC_ACK_ACCEPTANCE;
+      res[i].transfer = it->transfer[0];
     } else {
-      kd_buf_le16(&b, 2);
-      kd_buf_le16(&b, 2); /* transfer syntaxes not supported */
-      put_syntax(&b, &null_syntax);
+      res[i].result = KMSDIAG_RPC_ACK_PROVIDER_REJECTION;
+      res[i].reason = KMSDIAG_RPC_REASON_TRANSFER_SYNTAXES_NOT_SUPPORTED;
     }
   }
-  return finish(&b, len);
-}
-
-uint8_t *rsp_pdu_bind_ack(const uint8_t *req, size_t rlen, unsigned ndr,
-                          int btfn, size_t *len) {
-  return ack(req, rlen, ndr, btfn, false, len);
+  kmsdiag_status_t st_ = kt_build_bind_ack(p.hdr.call_id, false, 0, 5840, 5840,
+                                0x00012345u, "1688", p.u.bind.n_items, res,
+                                &out, &n);
+  return done(st_, &out, &n, len);
 }
 
 uint8_t *rsp_pdu_alter_resp(const uint8_t *req, size_t rlen, size_t *len) {
-  return ack(req, rlen, 3, 0, true, len);
+  kmsdiag_rpc_pdu_t p;
+  uint8_t *out = NULL;
+  size_t n = 0;
+  kt_bind_policy_t pol = {false, false, "", 0x00012345u};
+  if (kmsdiag_rpc_decode(req, rlen, &p) != KMSDIAG_OK ||
+      p.hdr.ptype != KMSDIAG_RPC_ALTER_CONTEXT)
+    return NULL;
+  kmsdiag_status_t st_ = kt_answer_bind(&p, &pol, &out, &n);
+  return done(st_, &out, &n, len);
 }
 
 static uint32_t call_id_of(const uint8_t *req, size_t rlen) {
@@ -113,82 +103,46 @@ static uint32_t call_id_of(const uint8_t *req, size_t rlen) {
 
 uint8_t *rsp_pdu_bind_nak(const uint8_t *req, size_t rlen, uint16_t reason,
                           size_t *len) {
-  kd_buf_t b;
-  kd_buf_init(&b);
-  put_header(&b, 13, 0x03, call_id_of(req, rlen));
-  kd_buf_le16(&b, reason);
-  kd_buf_u8(&b, 1); /* one supported version: 5.0 */
-  kd_buf_u8(&b, 5);
-  kd_buf_u8(&b, 0);
-  kd_buf_pad(&b, 4);
-  return finish(&b, len);
+  uint8_t *out = NULL;
+  size_t n = 0;
+  kmsdiag_status_t st_ = kt_build_bind_nak(call_id_of(req, rlen), reason, &out, &n);
+  return done(st_, &out, &n, len);
 }
 
 uint8_t *rsp_pdu_fault(const uint8_t *req, size_t rlen, uint32_t status,
                        size_t *len) {
-  kd_buf_t b;
-  kd_buf_init(&b);
-  put_header(&b, 3, 0x23, call_id_of(req, rlen));
-  kd_buf_le32(&b, 32);
-  kd_buf_le16(&b, 0);
-  kd_buf_u8(&b, 0xA5); /* junk in cancel_count, as vlmcsd leaves it */
-  kd_buf_u8(&b, 0x5A);
-  kd_buf_le32(&b, status);
-  kd_buf_le32(&b, 0);
-  return finish(&b, len);
+  uint8_t *out = NULL;
+  size_t n = 0;
+  uint16_t ctx = 0;
+  kmsdiag_rpc_pdu_t p;
+  if (kmsdiag_rpc_decode(req, rlen, &p) == KMSDIAG_OK &&
+      p.hdr.ptype == KMSDIAG_RPC_REQUEST)
+    ctx = p.u.request.ctx_id;
+  /* Junk in cancel_count and reserved, as vlmcsd leaves them. */
+  kmsdiag_status_t st_ = kt_build_fault(call_id_of(req, rlen), 0, ctx, status, 0xA5, 0x5A,
+                             &out, &n);
+  return done(st_, &out, &n, len);
 }
 
 static uint8_t *response(const uint8_t *req, size_t rlen, const uint8_t *kms,
                          size_t kms_len, uint32_t hresult, size_t *len) {
   kmsdiag_rpc_pdu_t p;
-  kd_buf_t stub, b;
+  uint8_t *out = NULL;
+  size_t n = 0;
   if (kmsdiag_rpc_decode(req, rlen, &p) != KMSDIAG_OK ||
       p.hdr.ptype != KMSDIAG_RPC_REQUEST)
     return NULL;
-  bool ndr64 = p.u.request.ctx_id == 1;
-  kd_buf_init(&stub);
-  if (kms) {
-    if (ndr64) {
-      kd_buf_le64(&stub, kms_len);
-      kd_buf_le64(&stub, 0x20000);
-      kd_buf_le64(&stub, kms_len);
-    } else {
-      kd_buf_le32(&stub, (uint32_t)kms_len);
-      kd_buf_le32(&stub, 0x20000);
-      kd_buf_le32(&stub, (uint32_t)kms_len);
-    }
-    kd_buf_put(&stub, kms, kms_len);
-    kd_buf_pad(&stub, 4);
-  } else if (ndr64) {
-    kd_buf_le64(&stub, 0);
-    kd_buf_le64(&stub, 0);
-  } else {
-    kd_buf_le32(&stub, 0);
-    kd_buf_le32(&stub, 0);
-  }
-  kd_buf_le32(&stub, hresult);
-  kd_buf_init(&b);
-  put_header(&b, 2, 0x03, p.hdr.call_id);
-  kd_buf_le32(&b, (uint32_t)stub.len);
-  kd_buf_le16(&b, p.u.request.ctx_id);
-  kd_buf_u8(&b, 0);
-  kd_buf_u8(&b, 0);
-  kd_buf_put(&b, stub.data, stub.len);
-  bool ok = kd_buf_ok(&stub);
-  kd_buf_free(&stub);
-  if (!ok) {
-    kd_buf_free(&b);
-    return NULL;
-  }
-  return finish(&b, len);
+  /* Our bind answers put NDR64 on context 1 (as offered by Windows). */
+  kmsdiag_status_t st_ = kt_build_response_pdu(p.hdr.call_id, p.u.request.ctx_id,
+                                    p.u.request.ctx_id == 1, kms, kms_len,
+                                    hresult, false, &out, &n);
+  return done(st_, &out, &n, len);
 }
 
 uint8_t *rsp_pdu_refusal(const uint8_t *req, size_t rlen, uint32_t hresult,
                          size_t *len) {
   return response(req, rlen, NULL, 0, hresult, len);
 }
-
-#include "rsp_kms.h"
 
 uint8_t *rsp_pdu_kms_response(const uint8_t *req, size_t rlen,
                               const rsp_config_t *cfg, size_t *len) {
@@ -204,7 +158,7 @@ uint8_t *rsp_pdu_kms_response(const uint8_t *req, size_t rlen,
                                NULL) != KMSDIAG_OK)
     return rsp_pdu_refusal(req, rlen, 0x8007000Du, len);
   kms = rsp_kms_answer(kreq, kreq_len, cfg, &klen);
-  if (!kms)
+  if (!kms) /* what a host answers to a request it cannot read */
     return rsp_pdu_refusal(req, rlen, 0x8007000Du, len);
   out = response(req, rlen, kms, klen, 0, len);
   free(kms);
