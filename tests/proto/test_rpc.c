@@ -560,6 +560,40 @@ static void test_names(void) {
             "51c82175-844e-4750-b0d8-ec255555bc06");
 }
 
+/* JSON of decoded PDUs: the documented keys, from the recorded capture */
+static void test_json(void) {
+  test_pdu_list_t l;
+  if (load("rpc-raw-fault-unknown-context", &l) != 0)
+    return;
+  kmsdiag_json_t *j = NULL;
+  CHECK_EQ(kmsdiag_json_new(&j), KMSDIAG_OK);
+  kmsdiag_json_array_begin(j, NULL);
+  for (size_t i = 0; i < l.n; i++) {
+    kmsdiag_rpc_pdu_t p;
+    CHECK_EQ(dec(&l.pdus[i], &p), KMSDIAG_OK);
+    kmsdiag_rpc_pdu_write_json(j, NULL, &p);
+  }
+  kmsdiag_json_array_end(j);
+  kmsdiag_json_endline(j);
+  CHECK_EQ(kmsdiag_json_status(j), KMSDIAG_OK);
+  const char *t = kmsdiag_json_text(j, NULL);
+  static const char *want[] = {
+      "\"ptype_name\":\"bind\"", "\"ptype_name\":\"bind_ack\"",
+      "\"sec_addr\":\"16888\"", "\"result_name\":\"acceptance\"",
+      "\"uuid\":\"51c82175-844e-4750-b0d8-ec255555bc06\"", "\"kind\":\"KMS\"",
+      "\"kind\":\"NDR32\"", "\"ctx_id\":7", "\"opnum\":0",
+      "\"ptype_name\":\"fault\"", "\"flags\":\"0x23\"",
+      "\"status\":\"0x1C010003\"", "\"status_name\":\"nca_unk_if\""};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    bool found = t && strstr(t, want[i]) != NULL;
+    if (!found)
+      fprintf(stderr, "missing %s in %s\n", want[i], t ? t : "(null)");
+    CHECK(found);
+  }
+  kmsdiag_json_free(j);
+  test_pdu_list_free(&l);
+}
+
 int main(void) {
   test_single_exchanges();
   test_v4_alloc_hint();
@@ -570,5 +604,6 @@ int main(void) {
   test_reassembly();
   test_encoders();
   test_names();
+  test_json();
   return check_finish();
 }
