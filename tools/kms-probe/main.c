@@ -218,6 +218,7 @@ static void print_target(const kmsdiag_probe_result_t *r) {
     char hws[20];
     const kmsdiag_epid_t *e = kmsdiag_probe_result_epid_info(r);
     kmsdiag_activation_verdict_t v;
+    memset(&v, 0, sizeof v);
     printf("  epid      ");
     tool_puts_escaped(stdout, kmsdiag_probe_result_epid(r));
     printf("\n");
@@ -238,16 +239,15 @@ static void print_target(const kmsdiag_probe_result_t *r) {
     printf("  verified  %s, time skew %lld s\n",
            kmsdiag_probe_result_verified(r) ? "yes" : "NO",
            (long long)kmsdiag_probe_result_time_skew(r));
-    (void)kmsdiag_probe_result_can_activate(r, &v);
-    if (e && e->syntax_ok && kmsdiag_probe_result_can_activate(r, NULL) == false &&
-        kmsdiag_probe_result_has_kms(r)) {
-      kmsdiag_activation_verdict_t vv;
-      if (kmsdiag_probe_result_can_activate(r, &vv) || vv.answer) {
-        printf("  host key  can activate the product: %s\n",
-               kmsdiag_activation_answer_name(vv.answer));
+    if (kmsdiag_probe_result_can_activate(r, &v) || v.answer) {
+      printf("  host key  can activate the product: %s",
+             kmsdiag_activation_answer_name(v.answer));
+      if (v.answer != KMSDIAG_ACTIVATE_YES && v.reason[0]) {
+        printf(" (");
+        tool_puts_escaped(stdout, v.reason);
+        printf(")");
       }
-    } else if (kmsdiag_probe_result_can_activate(r, NULL)) {
-      printf("  host key  can activate the product: yes\n");
+      printf("\n");
     }
   }
   if (ok) {
