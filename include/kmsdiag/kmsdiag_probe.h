@@ -17,8 +17,8 @@
  *        stable CMID (kmsdiag_probe_cmid_load()) so repeated probes count
  *        as one machine.
  *
- * Every failure carries the HRESULT a Windows client would show. The
- * library never prints; results are read through the accessors below or
+ * Every failure carries the HRESULT a Windows client would show. A prober
+ * is not thread-safe: use one per thread. The library never prints; results are read through the accessors below or
  * written as JSON with kmsdiag_probe_result_write_json(). */
 #ifndef KMSDIAG_PROBE_H
 #define KMSDIAG_PROBE_H
