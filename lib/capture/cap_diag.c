@@ -24,8 +24,8 @@
 
 #define MAX_CLIENTS 4096
 #define MAX_CMIDS 8192
-#define MAX_FINDINGS 256
-#define MSG_LEN 768
+#define MAX_FINDINGS 128
+#define MSG_LEN 512
 
 #define HR_UNAVAILABLE 0xC004F074u
 #define HR_NOT_ENOUGH_COUNT 0xC004F038u
@@ -75,11 +75,13 @@ typedef struct finding {
 } finding_t;
 
 struct kd_diag {
-  client_t *clients; /* MAX_CLIENTS, open addressing */
+  client_t *clients; /* open addressing, grows up to MAX_CLIENTS */
+  size_t cap_clients;
   size_t n_clients;
   unsigned next_order;
   bool clients_full;
-  cmid_ent_t *cmids; /* MAX_CMIDS */
+  cmid_ent_t *cmids; /* open addressing, grows up to MAX_CMIDS */
+  size_t cap_cmids;
   size_t n_cmids;
   finding_t *findings;
   size_t n_findings;
@@ -91,8 +93,10 @@ static kd_diag_t *diag_get(kmsdiag_capture_t *cap) {
   kd_diag_t *d = calloc(1, sizeof *d);
   if (!d)
     return NULL;
-  d->clients = calloc(MAX_CLIENTS, sizeof *d->clients);
-  d->cmids = calloc(MAX_CMIDS, sizeof *d->cmids);
+  d->cap_clients = 16;
+  d->cap_cmids = 16;
+  d->clients = calloc(d->cap_clients, sizeof *d->clients);
+  d->cmids = calloc(d->cap_cmids, sizeof *d->cmids);
   d->findings = calloc(MAX_FINDINGS, sizeof *d->findings);
   if (!d->clients || !d->cmids || !d->findings) {
     free(d->clients);
@@ -125,17 +129,47 @@ static uint32_t hash_bytes(const void *p, size_t n) {
   return h;
 }
 
+static uint32_t client_hash(const kmsdiag_endpoint_t *key, uint32_t ws) {
+  return hash_bytes(key, sizeof *key) ^ ws;
+}
+
+/* Double the client table (up to MAX_CLIENTS); false when it cannot. */
+static bool clients_grow(kd_diag_t *d) {
+  size_t nc = d->cap_clients * 2;
+  if (nc > MAX_CLIENTS)
+    return false;
+  client_t *n = calloc(nc, sizeof *n);
+  if (!n)
+    return false;
+  for (size_t i = 0; i < d->cap_clients; i++) {
+    client_t *c = &d->clients[i];
+    if (!c->used)
+      continue;
+    size_t h = client_hash(&c->addr, c->ws_hash) % nc;
+    while (n[h].used)
+      h = (h + 1) % nc;
+    n[h] = *c;
+  }
+  free(d->clients);
+  d->clients = n;
+  d->cap_clients = nc;
+  return true;
+}
+
 static client_t *client_get_ws(kd_diag_t *d, const kmsdiag_endpoint_t *ep,
                                uint32_t ws_hash) {
   kmsdiag_endpoint_t key;
   memset(&key, 0, sizeof key);
   key.family = ep->family;
   memcpy(key.addr, ep->addr, 16);
-  uint32_t h = (hash_bytes(&key, sizeof key) ^ ws_hash) % MAX_CLIENTS;
-  for (size_t i = 0; i < MAX_CLIENTS; i++) {
-    client_t *c = &d->clients[(h + i) % MAX_CLIENTS];
+  if (d->n_clients + 1 > d->cap_clients * 3 / 4)
+    (void)clients_grow(d);
+  size_t capn = d->cap_clients;
+  uint32_t h = client_hash(&key, ws_hash) % capn;
+  for (size_t i = 0; i < capn; i++) {
+    client_t *c = &d->clients[(h + i) % capn];
     if (!c->used) {
-      if (d->n_clients >= MAX_CLIENTS * 3 / 4) {
+      if (d->n_clients >= capn * 3 / 4) {
         d->clients_full = true;
         return NULL;
       }
@@ -353,11 +387,29 @@ static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
                        const kmsdiag_kms_request_t *rq) {
   if (kmsdiag_guid_is_null(&rq->cmid))
     return;
-  uint32_t h = hash_bytes(&rq->cmid, sizeof rq->cmid) % MAX_CMIDS;
-  for (size_t i = 0; i < 64; i++) {
-    cmid_ent_t *e = &d->cmids[(h + i) % MAX_CMIDS];
+  if (d->n_cmids + 1 > d->cap_cmids * 3 / 4 && d->cap_cmids < MAX_CMIDS) {
+    size_t nc = d->cap_cmids * 2;
+    cmid_ent_t *n = calloc(nc, sizeof *n);
+    if (n) {
+      for (size_t i = 0; i < d->cap_cmids; i++) {
+        if (!d->cmids[i].used)
+          continue;
+        size_t k = hash_bytes(&d->cmids[i].cmid, 16) % nc;
+        while (n[k].used)
+          k = (k + 1) % nc;
+        n[k] = d->cmids[i];
+      }
+      free(d->cmids);
+      d->cmids = n;
+      d->cap_cmids = nc;
+    }
+  }
+  size_t capn = d->cap_cmids;
+  uint32_t h = hash_bytes(&rq->cmid, sizeof rq->cmid) % capn;
+  for (size_t i = 0; i < capn; i++) {
+    cmid_ent_t *e = &d->cmids[(h + i) % capn];
     if (!e->used) {
-      if (d->n_cmids >= MAX_CMIDS * 3 / 4)
+      if (d->n_cmids >= capn * 3 / 4)
         return;
       e->used = true;
       e->cmid = rq->cmid;
@@ -392,7 +444,7 @@ static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
       f->hresult = HR_NOT_ENOUGH_COUNT;
       f->frame = ev->u.exchange.request_frame;
       snprintf(f->message, sizeof f->message,
-               "CMID %s is used by %s (%s) and %s (%s): cloned images count "
+               "CMID %s is used by %.120s (%s) and %.120s (%s): cloned images count "
                "once, so the host count does not grow",
                g, e->workstation, a1, ws, a2);
       f->remedy = "generalize the image (sysprep /generalize) or run "
@@ -581,9 +633,9 @@ static int cmp_order(const void *a, const void *b) {
 }
 
 void kd_diag_finish(kmsdiag_capture_t *cap) {
-  kd_diag_t *d = diag_get(cap);
+  kd_diag_t *d = cap->diag;
   if (!d)
-    return;
+    return; /* no event at all */
   if (d->clients_full)
     kd_cap_note(cap, 0, 0,
                 "more than %d clients: the rest are not diagnosed",
@@ -594,7 +646,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
     return;
   }
   size_t n = 0;
-  for (size_t i = 0; i < MAX_CLIENTS; i++)
+  for (size_t i = 0; i < d->cap_clients; i++)
     if (d->clients[i].used)
       list[n++] = &d->clients[i];
   qsort(list, n, sizeof *list, cmp_order);

@@ -4,6 +4,7 @@
  * SRV answers named. Queries wait in a fixed table for their response;
  * unanswered ones are reported after a timeout. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -71,6 +72,8 @@ static bool is_vlmcs(const char *name) {
 }
 
 static bool is_target(const kmsdiag_capture_t *cap, const char *name) {
+  if (!cap->dns_targets)
+    return false;
   for (size_t i = 0; i < cap->n_dns_targets; i++)
     if (strcasecmp(cap->dns_targets[i], name) == 0)
       return true;
@@ -80,6 +83,11 @@ static bool is_target(const kmsdiag_capture_t *cap, const char *name) {
 static void add_target(kmsdiag_capture_t *cap, const char *name) {
   if (is_target(cap, name))
     return;
+  if (!cap->dns_targets) {
+    cap->dns_targets = calloc(KD_DNS_TARGETS, sizeof *cap->dns_targets);
+    if (!cap->dns_targets)
+      return;
+  }
   size_t i = cap->n_dns_targets < KD_DNS_TARGETS
                  ? cap->n_dns_targets++
                  : (size_t)(cap->st.dns_messages % KD_DNS_TARGETS);
@@ -198,6 +206,11 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
     kd_rd_skip(&r, 4);
   }
   bool response = flags & 0x8000;
+  if (!cap->dns_q) {
+    cap->dns_q = calloc(KD_DNS_PENDING, sizeof *cap->dns_q);
+    if (!cap->dns_q)
+      return;
+  }
   const kmsdiag_endpoint_t *client = response ? dst : src;
   uint32_t slot = slot_of(client, id);
   kd_dns_q_t *q = &cap->dns_q[slot];
@@ -259,6 +272,8 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
 }
 
 void kd_dns_flush(kmsdiag_capture_t *cap, bool all, int64_t now) {
+  if (!cap->dns_q)
+    return;
   for (size_t i = 0; i < KD_DNS_PENDING; i++) {
     kd_dns_q_t *q = &cap->dns_q[i];
     if (!q->used)

@@ -133,12 +133,9 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_new(kmsdiag_capture_t **out) {
   cap->lim.max_skew_sec = DEFAULT_SKEW;
   cap->nbuckets = 8192;
   cap->buckets = calloc(cap->nbuckets, sizeof *cap->buckets);
-  cap->dns_q = calloc(KD_DNS_PENDING, sizeof *cap->dns_q);
-  cap->dns_targets = calloc(KD_DNS_TARGETS, sizeof *cap->dns_targets);
-  cap->syns = calloc(KD_SYN_SLOTS, sizeof *cap->syns);
   kd_buf_init(&cap->note_buf);
   cap->note_buf.max = 4096;
-  if (!cap->buckets || !cap->dns_q || !cap->dns_targets || !cap->syns) {
+  if (!cap->buckets) {
     kmsdiag_capture_free(cap);
     return KMSDIAG_ENOMEM;
   }
@@ -457,6 +454,13 @@ static void consume(kmsdiag_capture_t *cap, kd_flow_t *f, bool from_client,
 /* Remember the handshake of an untracked flow. */
 static void syn_note(kmsdiag_capture_t *cap, const kd_pkt_t *p, uint32_t h,
                      bool synack) {
+  if (!cap->syns) {
+    if (synack)
+      return;
+    cap->syns = calloc(KD_SYN_SLOTS, sizeof *cap->syns);
+    if (!cap->syns)
+      return;
+  }
   kd_syn_t *e = &cap->syns[h % KD_SYN_SLOTS];
   size_t alen = p->family == 4 ? 4 : 16;
   uint32_t key = h | 1u; /* never 0 */
@@ -492,6 +496,8 @@ static void syn_note(kmsdiag_capture_t *cap, const kd_pkt_t *p, uint32_t h,
 
 /* A flow found by content: take its handshake from the SYN cache. */
 static bool syn_recall(kmsdiag_capture_t *cap, kd_flow_t *f) {
+  if (!cap->syns)
+    return false;
   kd_syn_t *e = &cap->syns[f->hash % KD_SYN_SLOTS];
   size_t alen = f->client.family == 4 ? 4 : 16;
   if (e->hash != (f->hash | 1u) || e->family != f->client.family ||
