@@ -111,9 +111,21 @@ class Responder:
         out = []
         with open(self.log) as f:
             for line in f:
+                if not line.startswith("request "):
+                    continue
                 parts = dict(p.split("=", 1) for p in line.split()[1:])
                 out.append(parts)
         return out
+
+    def stop(self):
+        """Stop the responder; return the peak number of connections."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+        with open(self.log) as f:
+            for line in f:
+                if line.startswith("peak_connections "):
+                    return int(line.split()[1])
+        return None
 
 
 def run(args, env=None, timeout=120):

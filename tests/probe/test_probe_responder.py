@@ -297,7 +297,20 @@ def usage():
     C.check(not err, "--help writes nothing on stderr")
 
 
+def bounded_concurrency():
+    """At most --concurrency targets are in flight at once: the responder
+    holds each answer 150 ms and counts its connections."""
+    with Responder([f"127.0.2.1-127.0.2.40:0=normal,delay=150"]) as r:
+        rc, probes, *_ = run_json(["-c", "6"] + r.targets)
+        C.eq(rc, 0, "40 targets, concurrency 6: all pass")
+        C.eq(len(probes), 40, "40 records")
+        peak = r.stop()
+        C.check(peak is not None and 2 <= peak <= 6,
+                f"peak connections {peak} within --concurrency 6")
+
+
 rpc_and_tcp()
+bounded_concurrency()
 kms_stage()
 hostile_text()
 usage()

@@ -54,7 +54,7 @@ typedef struct conn {
 static listener_t *g_lis;
 static size_t g_nlis;
 static conn_t *g_conns[MAX_CONNS];
-static size_t g_nconns;
+static size_t g_nconns, g_peak_conns;
 static bool g_quiet;
 static FILE *g_log;
 static volatile sig_atomic_t g_stop;
@@ -284,6 +284,8 @@ static void accept_all(const listener_t *l) {
     c->fd = fd;
     c->l = l;
     g_conns[g_nconns++] = c;
+    if (g_nconns > g_peak_conns)
+      g_peak_conns = g_nconns;
   }
 }
 
@@ -466,11 +468,9 @@ int main(int argc, char **argv) {
     int pr = poll(pfd, (nfds_t)np, tmo);
     if (pr < 0 && errno != EINTR)
       die("poll: %s", strerror(errno));
-    for (size_t i = 0; i < g_nlis; i++)
-      if (pfd[i].revents & POLLIN)
-        accept_all(&g_lis[i]);
-    /* Connections: walk backwards so closing (swap-remove) is safe; only
-     * the first `np - g_nlis` entries had a poll slot. */
+    /* Connections first (so a connection the peer closed is reaped before
+     * new ones are accepted and counted); walk backwards so closing
+     * (swap-remove) is safe. */
     size_t polled = np - g_nlis;
     for (size_t i = polled; i-- > 0;) {
       conn_t *c = g_conns[i];
@@ -483,6 +483,9 @@ int main(int argc, char **argv) {
       if (!keep)
         conn_close(i);
     }
+    for (size_t i = 0; i < g_nlis; i++)
+      if (pfd[i].revents & POLLIN)
+        accept_all(&g_lis[i]);
   }
   while (g_nconns)
     conn_close(g_nconns - 1);
@@ -490,8 +493,10 @@ int main(int argc, char **argv) {
     close(g_lis[i].fd);
   free(g_lis);
   free(pfd);
-  if (g_log)
+  if (g_log) {
+    fprintf(g_log, "peak_connections %zu\n", g_peak_conns);
     fclose(g_log);
+  }
   note("stopped");
   return 0;
 }
