@@ -68,7 +68,7 @@ typedef enum kmsdiag_doctor_status {
 KMSDIAG_API const char *kmsdiag_doctor_status_name(kmsdiag_doctor_status_t s);
 
 /*! One check. Check names are stable snake_case identifiers:
- *  slmgr_input, license_channel, license_status, client_last_error,
+ *  slmgr_input, license_channel, license_status, cmid, client_last_error,
  *  pinned_host, cached_host, resolver_config, srv_lookup, srv_record,
  *  srv_target, resolve, tcp, rpc, kms, product, threshold, host_key,
  *  clock. */

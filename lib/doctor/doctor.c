@@ -385,6 +385,19 @@ static void step_slmgr(kmsdiag_doctor_t *d, ctx_t *x) {
               p->has_notification_reason ? " (Notification Reason shown)"
                                          : "");
   }
+  if (p->has_cmid) {
+    char g[KMSDIAG_GUID_STRLEN];
+    kmsdiag_guid_to_str(&p->cmid, g);
+    if (kmsdiag_guid_is_null(&p->cmid))
+      add_check(d, x, "cmid", KMSDIAG_DOCTOR_WARN, 0, NULL,
+                "Client Machine ID (CMID) %s is all zero: the host cannot "
+                "count this client", g);
+    else
+      add_check(d, x, "cmid", KMSDIAG_DOCTOR_INFO, 0, NULL,
+                "Client Machine ID (CMID) %s: must differ on every client "
+                "(clones that were not generalized share one and the host's "
+                "count stays stuck)", g);
+  }
   if (kmsdiag_slmgr_last_error(s, &code))
     add_check(d, x, "client_last_error", KMSDIAG_DOCTOR_WARN, code, NULL,
               "the pasted text holds an error line: 0x%08X", code);
@@ -1025,9 +1038,18 @@ static void fixes_for(kmsdiag_doctor_t *d, const ctx_t *x, uint32_t hr,
                "%u distinct clients (CMIDs) in 30 days; keep activating "
                "clients against it",
             prod, x->product ? (unsigned)x->product->kms_group->n_policy : 0);
-    add_fix(d, "Look for cloned images that share one CMID (count stuck): "
-               "compare 'Client Machine ID (CMID)' in slmgr /dlv; generalize "
-               "images with sysprep /generalize");
+    if (x->sp && x->sp->has_cmid) {
+      char g[KMSDIAG_GUID_STRLEN];
+      add_fix(d, "Look for cloned images that share one CMID (count "
+                 "stuck): this client's is %s; compare 'Client Machine ID "
+                 "(CMID)' in slmgr /dlv on others; generalize images with "
+                 "sysprep /generalize",
+              kmsdiag_guid_to_str(&x->sp->cmid, g));
+    } else {
+      add_fix(d, "Look for cloned images that share one CMID (count "
+                 "stuck): compare 'Client Machine ID (CMID)' in slmgr /dlv; "
+                 "generalize images with sysprep /generalize");
+    }
     add_fix(d, "On the host, slmgr /dlv shows 'Current count'; do not spread "
                "few clients over many hosts");
     break;

@@ -33,10 +33,11 @@ man_opts=$(grep -o -- '\\-\\-[a-z][a-z\\-]*' "$man" | sed 's/\\-/-/g' | sort -u)
   diff <(echo "$help_opts") <(echo "$man_opts")
 }
 # every check name the library can emit is in the man page
-for c in slmgr_input license_channel license_status client_last_error \
+for c in slmgr_input license_channel license_status cmid client_last_error \
          pinned_host cached_host resolver_config srv_lookup srv_record \
          srv_target resolve tcp rpc kms product threshold host_key clock; do
-  grep -q "$c" "$man" || fail "man page lacks check $c"
+  sed -n '/^\.SH CHECKS/,/^\.SH EXIT/p' "$man" | grep -qw -- "$c" ||
+    fail "man page CHECKS section lacks $c"
   grep -q "\"$c\"" "$src/lib/doctor/doctor.c" || fail "check $c not in the engine"
 done
 # the troubleshooting guide links each verdict code to its check

@@ -98,6 +98,7 @@ SCENARIOS = {
                            False,
                            [("license_channel", "ok", None),
                             ("pinned_host", "info", None),
+                            ("cmid", "info", None),
                             ("tcp", "fail", "0x800706BA"),
                             ("rpc", "ok", None)],
                            ["slmgr /ckms"]),
