@@ -1,9 +1,10 @@
 /* kmsdiag_probe.h: probe KMS hosts stage by stage (tcp, rpc, kms).
  *
  * One prober (kmsdiag_probe_t) holds the options and a list of targets. Its
- * run drives one poll() loop with non-blocking sockets (IPv4 and IPv6) and
- * c-ares for host names, so hundreds of targets are probed at once with a
- * bounded number in flight. Each target goes through the stages in order,
+ * run drives one poll() loop with non-blocking sockets (IPv4 and IPv6),
+ * c-ares for host names and, with kmsdiag_probe_add_domain(), the SRV
+ * discovery of kmsdiag_dns.h, so hundreds of targets are found and probed
+ * at once with a bounded number in flight. Each target goes through the stages in order,
  * each with its own deadline, and stops at the first failure:
  *
  *   tcp  connect to the address and port (refused, timed out, unreachable
@@ -27,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kmsdiag/kmsdiag_dns.h>
 #include <kmsdiag/kmsdiag_epid.h>
 #include <kmsdiag/kmsdiag_export.h>
 #include <kmsdiag/kmsdiag_out.h>
@@ -158,7 +160,27 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_probe_add_target_spec(kmsdiag_probe_t *p,
 KMSDIAG_API kmsdiag_status_t kmsdiag_probe_add_target_resolved(
     kmsdiag_probe_t *p, const char *label, uint16_t port,
     const char *const *addresses, size_t n, size_t *index);
-/*! Number of targets added. */
+/*! Discover targets through DNS inside the run, in the same event loop as
+ *  the probes: the SRV lookup of "_vlmcs._tcp.<domain>" goes through \p
+ *  dns (borrowed: configured by the caller, it must outlive the run and
+ *  not be driven by anyone else meanwhile), and every SRV target of the
+ *  answer (target not ".") becomes a target with the record's port and
+ *  addresses, in client order, appended after the targets added before,
+ *  domain after domain in the order they were added. \p domain NULL
+ *  records the "no domain" outcome (0x8007007B, no query). \p source is a
+ *  static label ("argument", "primary-suffix", ...; NULL = "argument").
+ *  Copied. At most 256 domains. */
+KMSDIAG_API kmsdiag_status_t kmsdiag_probe_add_domain(kmsdiag_probe_t *p,
+                                                      kmsdiag_dns_t *dns,
+                                                      const char *domain,
+                                                      const char *source);
+/*! Domains added, and after the run the outcome of each lookup (borrowed,
+ *  valid until the prober is freed; NULL before it completed). */
+KMSDIAG_API size_t kmsdiag_probe_domain_count(const kmsdiag_probe_t *p);
+KMSDIAG_API const kmsdiag_dns_result_t *
+kmsdiag_probe_domain_result(const kmsdiag_probe_t *p, size_t index);
+/*! Number of targets added (during a run with domains, it grows as their
+ *  answers arrive). */
 KMSDIAG_API size_t kmsdiag_probe_target_count(const kmsdiag_probe_t *p);
 
 /*! Called once per target as soon as it finishes (completion order, not

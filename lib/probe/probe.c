@@ -102,6 +102,11 @@ void kmsdiag_probe_free(kmsdiag_probe_t *p) {
   for (size_t i = 0; i < p->n; i++)
     result_free(p->res[i]);
   free(p->res);
+  for (size_t i = 0; i < p->ndom; i++) {
+    free(p->dom[i].name);
+    kmsdiag_dns_result_free(p->dom[i].result);
+  }
+  free(p->dom);
   free(p->dns_servers);
   free(p->product_name);
   free(p);
@@ -282,12 +287,10 @@ kmsdiag_status_t kmsdiag_probe_set_client_time(kmsdiag_probe_t *p,
   return KMSDIAG_OK;
 }
 
-kmsdiag_status_t kmsdiag_probe_add_target(kmsdiag_probe_t *p,
-                                          const char *host, uint16_t port,
-                                          size_t *index) {
+static kmsdiag_status_t add_plain(kmsdiag_probe_t *p, const char *host,
+                                  uint16_t port, size_t *index) {
   kmsdiag_probe_result_t *r;
   size_t hl;
-  CHECK_IDLE(p);
   if (!host || !*host)
     return KMSDIAG_EINVAL;
   hl = strlen(host);
@@ -325,12 +328,25 @@ kmsdiag_status_t kmsdiag_probe_add_target(kmsdiag_probe_t *p,
   return KMSDIAG_OK;
 }
 
+kmsdiag_status_t kmsdiag_probe_add_target(kmsdiag_probe_t *p,
+                                          const char *host, uint16_t port,
+                                          size_t *index) {
+  CHECK_IDLE(p);
+  return add_plain(p, host, port, index);
+}
+
 kmsdiag_status_t kmsdiag_probe_add_target_resolved(
     kmsdiag_probe_t *p, const char *label, uint16_t port,
     const char *const *addresses, size_t n, size_t *index) {
+  CHECK_IDLE(p);
+  return kd_probe_add(p, label, port, addresses, n, index);
+}
+
+kmsdiag_status_t kd_probe_add(kmsdiag_probe_t *p, const char *label,
+                              uint16_t port, const char *const *addresses,
+                              size_t n, size_t *index) {
   size_t idx;
   kmsdiag_status_t st;
-  CHECK_IDLE(p);
   if (n && !addresses)
     return KMSDIAG_EINVAL;
   if (n > KD_PROBE_MAX_ADDRS)
@@ -341,7 +357,7 @@ kmsdiag_status_t kmsdiag_probe_add_target_resolved(
                           inet_pton(AF_INET6, addresses[i], &a) != 1))
       return KMSDIAG_EPARSE;
   }
-  st = kmsdiag_probe_add_target(p, label, port, &idx);
+  st = add_plain(p, label, port, &idx);
   if (st != KMSDIAG_OK || n == 0) {
     if (st == KMSDIAG_OK && index)
       *index = idx;
@@ -443,6 +459,47 @@ kmsdiag_status_t kmsdiag_probe_add_target_spec(kmsdiag_probe_t *p,
   }
   kmsdiag_status_t st = kmsdiag_probe_add_target(p, host, port, index);
   return st == KMSDIAG_EINVAL || st == KMSDIAG_ETOOBIG ? KMSDIAG_EPARSE : st;
+}
+
+kmsdiag_status_t kmsdiag_probe_add_domain(kmsdiag_probe_t *p,
+                                          kmsdiag_dns_t *dns,
+                                          const char *domain,
+                                          const char *source) {
+  char *copy = NULL;
+  CHECK_IDLE(p);
+  if (!dns || (p->dns && p->dns != dns))
+    return KMSDIAG_EINVAL;
+  if (p->ndom >= 256)
+    return KMSDIAG_ELIMIT;
+  if (domain && strlen(domain) > 1024)
+    return KMSDIAG_ETOOBIG;
+  if (p->ndom == p->dom_cap) {
+    size_t nc = p->dom_cap ? p->dom_cap * 2 : 4;
+    kd_probe_domain_t *nd = realloc(p->dom, nc * sizeof *nd);
+    if (!nd)
+      return KMSDIAG_ENOMEM;
+    p->dom = nd;
+    p->dom_cap = nc;
+  }
+  if (domain && !(copy = strdup(domain)))
+    return KMSDIAG_ENOMEM;
+  memset(&p->dom[p->ndom], 0, sizeof p->dom[0]);
+  p->dom[p->ndom].name = copy;
+  p->dom[p->ndom].source = source ? source : "argument";
+  p->ndom++;
+  p->dns = dns;
+  return KMSDIAG_OK;
+}
+
+size_t kmsdiag_probe_domain_count(const kmsdiag_probe_t *p) {
+  return p ? p->ndom : 0;
+}
+
+const kmsdiag_dns_result_t *kmsdiag_probe_domain_result(const kmsdiag_probe_t *p,
+                                                        size_t index) {
+  if (!p || index >= p->ndom)
+    return NULL;
+  return p->dom[index].result;
 }
 
 size_t kmsdiag_probe_target_count(const kmsdiag_probe_t *p) {

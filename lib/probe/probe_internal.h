@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <kmsdiag/kmsdiag_dns.h>
 #include <kmsdiag/kmsdiag_kms.h>
 #include <kmsdiag/kmsdiag_probe.h>
 
@@ -72,6 +73,12 @@ struct kmsdiag_probe {
    * for deterministic fuzzing. */
   kmsdiag_kms_rand_fn rand;
   void *rand_ud;
+  /* discovery */
+  struct kd_probe_domain *dom;
+  size_t ndom, dom_cap, dom_next; /* dom_next: first not yet turned into
+                                     targets */
+  size_t dom_started;
+  kmsdiag_dns_t *dns;
   /* targets */
   kmsdiag_probe_result_t **res;
   size_t n, cap, next;
@@ -79,6 +86,19 @@ struct kmsdiag_probe {
   kmsdiag_probe_result_fn cb;
   void *cb_ud;
 };
+
+typedef struct kd_probe_domain {
+  kmsdiag_probe_t *p;
+  char *name;          /* NULL: the "no domain" outcome */
+  const char *source;  /* static */
+  kmsdiag_dns_result_t *result; /* owned, once the lookup completed */
+  bool done;
+} kd_probe_domain_t;
+
+/* Internal add (also during a run): see kmsdiag_probe_add_target_resolved. */
+kmsdiag_status_t kd_probe_add(kmsdiag_probe_t *p, const char *label,
+                              uint16_t port, const char *const *addresses,
+                              size_t n, size_t *index);
 
 /* ---- rpc (probe_rpc.c) ---- */
 

@@ -71,9 +71,12 @@ typedef struct loop {
   conn_t **act;
   size_t nact;
   struct pollfd *pfd;
-  conn_t **pconn; /* pfd[i] belongs to pconn[i] (NULL: c-ares) */
+  conn_t **pconn; /* pfd[i] belongs to pconn[i] (NULL: c-ares or DNS) */
+  unsigned char *pkind; /* 0 connection, 1 c-ares channel, 2 discovery */
   size_t pcap;
 } loop_t;
+
+#define DISC_FDS_MAX 64
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -657,8 +660,64 @@ static bool grow_pfd(loop_t *L, size_t need) {
   if (!nq)
     return false;
   L->pconn = nq;
+  unsigned char *nk = realloc(L->pkind, nc);
+  if (!nk)
+    return false;
+  L->pkind = nk;
   L->pcap = nc;
   return true;
+}
+
+/* ---- discovery: SRV lookups in the same loop ---- */
+
+/* Turn completed lookups into targets, domain after domain in the order
+ * they were added, each in the client order of its records. */
+static void flush_domains(kmsdiag_probe_t *p) {
+  while (p->dom_next < p->ndom && p->dom[p->dom_next].done) {
+    const kmsdiag_dns_result_t *r = p->dom[p->dom_next].result;
+    for (size_t k = 0; r && k < r->nrecords; k++) {
+      const kmsdiag_dns_srv_t *s = &r->records[k];
+      const char *addrs[KD_PROBE_MAX_ADDRS];
+      size_t na = 0, tl;
+      char name[260];
+      if (!s->target || strcmp(s->target, ".") == 0)
+        continue;
+      tl = strlen(s->target);
+      if (tl == 0 || tl >= sizeof name)
+        continue;
+      memcpy(name, s->target, tl + 1);
+      if (tl > 1 && name[tl - 1] == '.')
+        name[tl - 1] = '\0';
+      for (size_t a = 0; a < s->naddrs && na < KD_PROBE_MAX_ADDRS; a++)
+        addrs[na++] = s->addrs[a].text;
+      (void)kd_probe_add(p, name, s->port, addrs, na, NULL);
+    }
+    p->dom_next++;
+  }
+}
+
+static void domain_done(kmsdiag_dns_result_t *r, void *ud) {
+  kd_probe_domain_t *d = ud;
+  kmsdiag_dns_result_free(d->result);
+  d->result = r;
+  d->done = true;
+  flush_domains(d->p);
+}
+
+static kmsdiag_status_t start_domains(kmsdiag_probe_t *p) {
+  for (; p->dom_started < p->ndom; p->dom_started++) {
+    kd_probe_domain_t *d = &p->dom[p->dom_started];
+    kmsdiag_status_t st;
+    d->p = p;
+    st = kmsdiag_dns_start(p->dns, d->name, d->source, 0, domain_done, d);
+    if (st != KMSDIAG_OK)
+      return st;
+  }
+  return KMSDIAG_OK;
+}
+
+static bool discovering(const kmsdiag_probe_t *p) {
+  return p->dns && (p->dom_next < p->ndom || kmsdiag_dns_pending(p->dns) > 0);
 }
 
 kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
@@ -679,6 +738,11 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
   if (!L.act)
     return KMSDIAG_ENOMEM;
   p->running = true;
+  if (p->dns && start_domains(p) != KMSDIAG_OK) {
+    free(L.act);
+    p->running = false;
+    return KMSDIAG_ENOMEM;
+  }
   for (;;) {
     /* Fill the free slots. */
     while (L.nact < conc && p->next < p->n) {
@@ -717,7 +781,7 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
         L.act[k++] = L.act[i];
     }
     L.nact = k;
-    if (L.nact == 0 && p->next >= p->n)
+    if (L.nact == 0 && p->next >= p->n && !discovering(p))
       break;
     if (L.nact < conc && p->next < p->n)
       continue;
@@ -727,7 +791,14 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
     int abits = 0;
     if (L.have_ch)
       abits = ares_getsock(L.ch, as, ARES_GETSOCK_MAXNUM);
-    if (!grow_pfd(&L, L.nact + ARES_GETSOCK_MAXNUM)) {
+    kmsdiag_dns_fd_t dfd[DISC_FDS_MAX];
+    size_t ndfd = 0;
+    if (discovering(p)) {
+      ndfd = kmsdiag_dns_fds(p->dns, dfd, DISC_FDS_MAX);
+      if (ndfd > DISC_FDS_MAX)
+        ndfd = DISC_FDS_MAX; /* the rest wait for the next round */
+    }
+    if (!grow_pfd(&L, L.nact + ARES_GETSOCK_MAXNUM + ndfd)) {
       ret = KMSDIAG_ENOMEM;
       break;
     }
@@ -744,7 +815,19 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
       L.pfd[np].fd = c->fd;
       L.pfd[np].events = ev;
       L.pfd[np].revents = 0;
+      L.pkind[np] = 0;
       L.pconn[np++] = c;
+    }
+    for (size_t i = 0; i < ndfd; i++) {
+      short ev = (short)((dfd[i].want_read ? POLLIN : 0) |
+                         (dfd[i].want_write ? POLLOUT : 0));
+      if (!ev || dfd[i].fd < 0)
+        continue;
+      L.pfd[np].fd = dfd[i].fd;
+      L.pfd[np].events = ev;
+      L.pfd[np].revents = 0;
+      L.pkind[np] = 2;
+      L.pconn[np++] = NULL;
     }
     for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
       short ev = 0;
@@ -759,11 +842,19 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
       L.pfd[np].fd = as[i];
       L.pfd[np].events = ev;
       L.pfd[np].revents = 0;
+      L.pkind[np] = 1;
       L.pconn[np++] = NULL;
     }
     int tmo = 0;
-    if (next_dl > now)
+    if (next_dl == UINT64_MAX)
+      tmo = 1000; /* only discovery is running: its timers bound this */
+    else if (next_dl > now)
       tmo = (int)((next_dl - now + 999999u) / 1000000u);
+    if (discovering(p)) {
+      int dt = kmsdiag_dns_next_timeout_ms(p->dns);
+      if (dt >= 0 && dt < tmo)
+        tmo = dt;
+    }
     if (L.have_ch) {
       struct timeval tv, maxtv = {tmo / 1000, (tmo % 1000) * 1000}, *tp;
       tp = ares_timeout(L.ch, &maxtv, &tv);
@@ -783,6 +874,12 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
       conn_t *c = L.pconn[i];
       if (!re)
         continue;
+      if (L.pkind[i] == 2) {
+        kmsdiag_dns_process(p->dns, L.pfd[i].fd,
+                            (re & (POLLIN | POLLERR | POLLHUP)) != 0,
+                            (re & POLLOUT) != 0);
+        continue;
+      }
       if (!c) {
         ares_socket_t rfd = (re & (POLLIN | POLLERR | POLLHUP))
                                 ? L.pfd[i].fd : ARES_SOCKET_BAD;
@@ -799,6 +896,8 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
     }
     if (L.have_ch)
       ares_process_fd(L.ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    if (discovering(p))
+      kmsdiag_dns_process(p->dns, -1, false, false); /* its timers */
     /* Deadlines. */
     now = now_ns();
     for (size_t i = 0; i < L.nact; i++) {
@@ -814,6 +913,7 @@ kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
   free(L.act);
   free(L.pfd);
   free(L.pconn);
+  free(L.pkind);
   p->running = false;
   return ret;
 }

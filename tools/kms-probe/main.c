@@ -87,28 +87,27 @@ static uint32_t seeded_rand(void *ud) {
   return (uint32_t)(g_seed >> 16);
 }
 
-/* Discovery: SRV lookups, then every record with a target, in client
- * order. Returns the number of targets added, or -1 on an internal error;
- * the DNS results go to *out for reporting. */
-static long discover(const opts_t *o, kmsdiag_probe_t *p,
-                     kmsdiag_dns_results_t **out) {
+/* Discovery: the SRV lookups run inside the probe's own event loop; every
+ * SRV target found becomes a target, in client order. The domains are the
+ * --domain arguments or, without any, the resolver configuration's domain
+ * and search list, as kms-find does. Returns false after a message. */
+static bool setup_discovery(const opts_t *o, kmsdiag_probe_t *p,
+                            kmsdiag_dns_t **dout) {
   kmsdiag_dns_t *d = NULL;
   kmsdiag_status_t st = kmsdiag_dns_new(&d);
-  long added = 0;
-  *out = NULL;
+  *dout = NULL;
   if (st != KMSDIAG_OK) {
     tool_err("cannot create the resolver: %s", kmsdiag_strerror(st));
-    return -1;
+    return false;
   }
+  *dout = d;
   if (o->servers[0] && kmsdiag_dns_set_servers(d, o->servers) != KMSDIAG_OK) {
     tool_err("bad --server list '%s'", o->servers);
-    kmsdiag_dns_free(d);
-    return -1;
+    return false;
   }
   if (o->resolv && kmsdiag_dns_set_resolv_conf(d, o->resolv) != KMSDIAG_OK) {
     tool_err("cannot use --resolv-conf %s", o->resolv);
-    kmsdiag_dns_free(d);
-    return -1;
+    return false;
   }
   if (o->timeout > 0)
     (void)kmsdiag_dns_set_timeout_ms(d, (unsigned)o->timeout);
@@ -116,47 +115,47 @@ static long discover(const opts_t *o, kmsdiag_probe_t *p,
     g_seed = (uint64_t)o->seed * 2654435761u + 88172645463325252ull;
     kmsdiag_dns_set_random(d, seeded_rand, NULL);
   }
-  st = kmsdiag_dns_lookup(d, o->domains, o->ndomains, out);
-  kmsdiag_dns_free(d);
-  if (st != KMSDIAG_OK) {
-    tool_err("DNS discovery failed: %s", kmsdiag_strerror(st));
-    return -1;
+  if (o->ndomains) {
+    for (size_t i = 0; i < o->ndomains; i++)
+      if (kmsdiag_probe_add_domain(p, d, o->domains[i], "argument") !=
+          KMSDIAG_OK) {
+        tool_err("cannot add domain '%s'", o->domains[i]);
+        return false;
+      }
+    return true;
   }
-  for (size_t i = 0; i < (*out)->count; i++) {
-    const kmsdiag_dns_result_t *r = (*out)->items[i];
-    for (size_t k = 0; k < r->nrecords; k++) {
-      const kmsdiag_dns_srv_t *s = &r->records[k];
-      const char *addrs[8];
-      size_t na = 0;
-      char name[260];
-      size_t tl;
-      if (!s->target || strcmp(s->target, ".") == 0)
-        continue;
-      tl = strlen(s->target);
-      if (tl >= sizeof name)
-        continue;
-      memcpy(name, s->target, tl + 1);
-      if (tl > 1 && name[tl - 1] == '.')
-        name[tl - 1] = '\0';
-      for (size_t a = 0; a < s->naddrs && na < 8; a++)
-        addrs[na++] = s->addrs[a].text;
-      if (kmsdiag_probe_add_target_resolved(p, name, s->port, addrs, na,
-                                            NULL) == KMSDIAG_OK)
-        added++;
-    }
+  char **doms = NULL;
+  const char **srcs = NULL;
+  st = kmsdiag_dns_config_domains(d, &doms, &srcs);
+  if (st != KMSDIAG_OK && st != KMSDIAG_EIO) {
+    tool_err("cannot read the resolver configuration: %s",
+             kmsdiag_strerror(st));
+    return false;
   }
-  return added;
+  size_t n = 0;
+  for (; doms && doms[n]; n++)
+    if (kmsdiag_probe_add_domain(p, d, doms[n], srcs ? srcs[n] : NULL) !=
+        KMSDIAG_OK)
+      break;
+  if (n == 0) /* no suffix at all: the client sends no query */
+    (void)kmsdiag_probe_add_domain(p, d, NULL, NULL);
+  kmsdiag_dns_strv_free(doms);
+  free(srcs);
+  return true;
 }
 
-static void print_dns_failure(const kmsdiag_dns_results_t *rs) {
-  for (size_t i = 0; rs && i < rs->count; i++) {
-    const kmsdiag_dns_result_t *r = rs->items[i];
-    const kmsdiag_error_entry_t *e = kmsdiag_error_lookup(r->hresult);
+static void print_discovery(const kmsdiag_probe_t *p) {
+  for (size_t i = 0; i < kmsdiag_probe_domain_count(p); i++) {
+    const kmsdiag_dns_result_t *r = kmsdiag_probe_domain_result(p, i);
+    const kmsdiag_error_entry_t *e;
+    if (!r)
+      continue;
+    e = kmsdiag_error_lookup(r->hresult);
     printf("discovery ");
     tool_puts_escaped(stdout, r->qname ? r->qname : "(no domain)");
-    printf(": %u usable record(s)", (unsigned)r->usable);
+    printf(": %zu record(s), %zu usable", r->nrecords, r->usable);
     if (r->hresult)
-      printf(", a client reports 0x%08X %s", (unsigned)r->hresult,
+      printf("; a client reports 0x%08X %s", (unsigned)r->hresult,
              e && e->name ? e->name : kmsdiag_dns_hresult_message(r->hresult));
     if (r->error) {
       printf(" (");
@@ -165,6 +164,7 @@ static void print_dns_failure(const kmsdiag_dns_results_t *rs) {
     }
     printf("\n");
   }
+  printf("\n");
 }
 
 static const char *hr_name(uint32_t hr) {
@@ -458,7 +458,7 @@ int main(int argc, char **argv) {
       {NULL, 0, NULL, 0}};
   opts_t o;
   kmsdiag_probe_t *p = NULL;
-  kmsdiag_dns_results_t *dres = NULL;
+  kmsdiag_dns_t *dns = NULL;
   kmsdiag_status_t st;
   int c, rc;
 
@@ -636,8 +636,7 @@ int main(int argc, char **argv) {
   }
   bool discovered = false;
   if (kmsdiag_probe_target_count(p) == 0) {
-    long n = discover(&o, p, &dres);
-    if (n < 0)
+    if (!setup_discovery(&o, p, &dns))
       goto out;
     discovered = true;
   } else if (o.ndomains) {
@@ -664,11 +663,12 @@ int main(int argc, char **argv) {
       tool_err("out of memory");
       goto out;
     }
-    if (discovered && dres) {
-      for (size_t i = 0; i < dres->count; i++) {
-        kmsdiag_dns_result_write_json(j, dres->items[i]);
-        tool_json_emit(j);
-      }
+    for (size_t i = 0; discovered && i < kmsdiag_probe_domain_count(p); i++) {
+      const kmsdiag_dns_result_t *r = kmsdiag_probe_domain_result(p, i);
+      if (!r)
+        continue;
+      kmsdiag_dns_result_write_json(j, r);
+      tool_json_emit(j);
     }
     for (size_t i = 0; i < v.n; i++) {
       kmsdiag_probe_result_write_json(kmsdiag_probe_result(p, i), j, NULL);
@@ -678,8 +678,8 @@ int main(int argc, char **argv) {
     tool_json_emit(j);
     kmsdiag_json_free(j);
   } else {
-    if (discovered && v.n == 0)
-      print_dns_failure(dres);
+    if (discovered)
+      print_discovery(p);
     for (size_t i = 0; i < v.n; i++) {
       print_target(kmsdiag_probe_result(p, i));
       printf("\n");
@@ -692,7 +692,7 @@ int main(int argc, char **argv) {
   rc = exit_code;
 out:
   fflush(stdout);
-  kmsdiag_dns_results_free(dres);
   kmsdiag_probe_free(p);
+  kmsdiag_dns_free(dns);
   return rc;
 }
