@@ -54,6 +54,7 @@ dead IN A 127.0.0.1
             C.eq(rc, 1, "exit 1: some SRV targets fail")
             lookups = [x for x in recs if x.get("type") == "srv_lookup"]
             C.eq(len(lookups), 1, "one srv_lookup record")
+            C.eq(recs[0].get("type"), "srv_lookup", "lookups come first")
             hosts = [p["host"] for p in probes]
             want = ["kms1.probe.example"] + (["kms6.probe.example"] if V6 else []) + \
                    ["kms2.probe.example", "dead.probe.example", "gone.probe.example"]
@@ -94,6 +95,24 @@ dead IN A 127.0.0.1
             rc, out, err, el = run(["--nagios", "--domain", "nokms.probe.example",
                                     "--server", srv, "-t", "1000"])
             C.eq(rc, 2, "no SRV: CRITICAL")
+            # Domains from the resolver configuration, as a client does.
+            rc_path = os.path.join(d, "resolv.conf")
+            with open(rc_path, "w") as f:
+                f.write(f"nameserver 127.0.0.1\nsearch nokms.probe.example probe.example\n")
+            rc, probes, verdicts, recs, err, el = run_json(
+                ["--resolv-conf", rc_path, "--server", srv, "-t", "1000",
+                 "--stage", "tcp"])
+            lookups = [x for x in recs if x.get("type") == "srv_lookup"]
+            C.eq([x.get("source") for x in lookups], ["search-list", "search-list"],
+                 "search list domains looked up")
+            C.check(any(p["host"] == "kms1.probe.example" for p in probes),
+                    "targets found under the second search domain")
+            with open(rc_path, "w") as f:
+                f.write("nameserver 127.0.0.1\n")
+            rc, out, err, el = run(["--resolv-conf", rc_path, "--server", srv])
+            C.eq(rc, 1, "no suffix: exit 1")
+            C.check(b"0x8007007B" in out, "no suffix: 0x8007007B, no query")
+            os.unlink(rc_path)
     finally:
         os.unlink(zf)
         os.rmdir(d)
