@@ -285,6 +285,17 @@ def hostile_text():
         os.system(f"rm -rf '{d}' '{state}'")
 
 
+def responder_loopback_only():
+    import subprocess
+    from probe_helpers import RESPONDER
+    for spec in ("0.0.0.0:0=normal", "192.0.2.1:0=normal", "[::]:0=normal",
+                 "[::ffff:10.0.0.1]:0=normal", "localhost:0=normal",
+                 "127.0.0.1:0=nonesuch", "127.0.0.1:x=normal"):
+        p = subprocess.run([RESPONDER, spec], capture_output=True, timeout=10)
+        C.eq(p.returncode, 2, f"responder refuses {spec}")
+        C.check(b"" == p.stdout, f"responder bound nothing for {spec}")
+
+
 def usage():
     for args, want in ((["--help"], 0), (["--version"], 0),
                        (["--stage", "nope", "x"], 2), (["--port", "0", "x"], 2),
@@ -313,5 +324,6 @@ rpc_and_tcp()
 bounded_concurrency()
 kms_stage()
 hostile_text()
+responder_loopback_only()
 usage()
 sys.exit(C.finish())

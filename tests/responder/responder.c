@@ -169,7 +169,11 @@ static void parse_listener(const char *spec) {
     if (!end || end[1] != ':')
       die("listener '%s': expected [V6ADDR]:PORT", spec);
     *end = '\0';
-    add_listener(hp + 1, (uint16_t)strtoul(end + 2, NULL, 10), &cfg);
+    char *pe;
+    unsigned long port = strtoul(end + 2, &pe, 10);
+    if (end[2] == '\0' || *pe || port > 65535)
+      die("listener '%s': bad port", spec);
+    add_listener(hp + 1, (uint16_t)port, &cfg);
     return;
   }
   colon = strrchr(hp, ':');
@@ -178,9 +182,11 @@ static void parse_listener(const char *spec) {
   *colon = '\0';
   char *portspec = colon + 1, *dash;
   unsigned long p1 = strtoul(portspec, &dash, 10), p2 = p1;
+  char *pend = dash;
   if (*dash == '-')
-    p2 = strtoul(dash + 1, NULL, 10);
-  if (p1 > 65535 || p2 > 65535 || p2 < p1 || (p1 == 0 && p2 != 0))
+    p2 = strtoul(dash + 1, &pend, 10);
+  if (*portspec == '\0' || *pend || p1 > 65535 || p2 > 65535 || p2 < p1 ||
+      (p1 == 0 && p2 != 0))
     die("listener '%s': bad port", spec);
   char *adash = strchr(hp, '-');
   if (!adash) {
