@@ -716,8 +716,18 @@ static kmsdiag_status_t start_domains(kmsdiag_probe_t *p) {
   return KMSDIAG_OK;
 }
 
-static bool discovering(const kmsdiag_probe_t *p) {
-  return p->dns && (p->dom_next < p->ndom || kmsdiag_dns_pending(p->dns) > 0);
+/* Whether discovery still runs. Once the DNS context has nothing pending,
+ * a domain without an answer (there should be none) is closed as done, so
+ * the loop can never wait for a callback that will not come. */
+static bool discovering(kmsdiag_probe_t *p) {
+  if (!p->dns || p->dom_next >= p->ndom)
+    return false;
+  if (kmsdiag_dns_pending(p->dns) > 0)
+    return true;
+  for (size_t i = p->dom_next; i < p->ndom; i++)
+    p->dom[i].done = true;
+  flush_domains(p);
+  return false;
 }
 
 kmsdiag_status_t kmsdiag_probe_run(kmsdiag_probe_t *p) {
