@@ -51,6 +51,7 @@ typedef struct client {
   uint64_t ev[KMSDIAG_CAP_MAX_EVIDENCE];
   unsigned order;
   bool skew_reported;
+  bool attempt_failed; /* the current connection already failed */
 } client_t;
 
 typedef struct cmid_ent {
@@ -232,6 +233,7 @@ static void outcome(client_t *c, int stage, bool ok, uint32_t hr,
   if (ok && stage == ST_DNS && c->decided)
     return;
   c->decided = true;
+  c->attempt_failed = !ok;
   c->stage = stage;
   c->ok = ok;
   c->hresult = hr;
@@ -315,6 +317,7 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   case KMSDIAG_CONN_MIDSTREAM:
     if (c->stage <= ST_CONNECT)
       c->stage = ST_CONNECT;
+    c->attempt_failed = false; /* a new attempt */
     return;
   case KMSDIAG_CONN_REFUSED:
     outcome(c, ST_CONNECT, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
@@ -332,7 +335,11 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
     return;
   case KMSDIAG_CONN_RESET:
   case KMSDIAG_CONN_CLOSED_EARLY:
-    outcome(c, c->stage > ST_CONNECT ? c->stage : ST_CONNECT, false,
+    if (c->attempt_failed) { /* the close follows a failure it explains */
+      evidence_add(&c->n_ev, c->ev, x->reply_frame);
+      return;
+    }
+    outcome(c, c->stage >= ST_BIND ? ST_REQUEST : ST_CONNECT, false,
             HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE), x->reply_frame, 0,
             "connection to %s %s by the %s before the exchange completed",
             srv, x->state == KMSDIAG_CONN_RESET ? "reset" : "closed",
@@ -517,6 +524,10 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
     return;
   }
   if (!x->has_response) {
+    if (c->attempt_failed) { /* e.g. the host reset the connection */
+      evidence_add(&c->n_ev, c->ev, x->request_frame);
+      return;
+    }
     outcome(c, ST_REQUEST, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
             x->request_frame, 0,
             "request to %s was never answered", srv);

@@ -324,6 +324,13 @@ static void flow_event(kmsdiag_capture_t *cap, kd_flow_t *f,
   kd_cap_emit(cap, &ev);
 }
 
+static bool request_pending(const kd_flow_t *f) {
+  for (int i = 0; i < KD_RPC_MAX_PENDING; i++)
+    if (f->rpc.pend[i].used)
+      return true;
+  return false;
+}
+
 static bool exchange_incomplete(const kd_flow_t *f) {
   if (f->rpc.have_bind)
     return true;
@@ -546,9 +553,10 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
         syn_note(cap, p, h, ack);
       return;
     }
-    if (fl & KD_TCP_RST) /* nothing to learn from a stray reset */
-      if (!(kms_d || kms_s))
-        return;
+    /* a bare ACK, FIN or RST of a connection not tracked (or already
+     * closed) starts nothing */
+    if (!syn && p->paylen == 0)
+      return;
     bool src_client;
     if (syn && !ack)
       src_client = true;
@@ -620,7 +628,10 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
           !f->connect_reported) {
         f->connect_reported = true;
         flow_event(cap, f, KMSDIAG_CONN_REFUSED, cap->frame, true);
-      } else if (f->synack && exchange_incomplete(f) && !f->closed_reported) {
+      } else if (f->synack && exchange_incomplete(f) && !f->closed_reported &&
+                 !(from_client && request_pending(f))) {
+        /* a client that gives up on a pending request: the exchange
+         * without a response tells it */
         f->closed_reported = true;
         flow_event(cap, f, KMSDIAG_CONN_RESET, cap->frame, !from_client);
       }
@@ -635,7 +646,7 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
     else
       f->server_fin = true;
     if (f->kind == KD_FLOW_KMS && f->synack && exchange_incomplete(f) &&
-        !f->closed_reported) {
+        !f->closed_reported && !(from_client && request_pending(f))) {
       f->closed_reported = true;
       flow_event(cap, f, KMSDIAG_CONN_CLOSED_EARLY, cap->frame, !from_client);
     }

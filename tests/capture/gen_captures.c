@@ -1,0 +1,777 @@
+/* gen_captures.c: writes the captures in captures/generated/ from scripted
+ * exchanges, one file per diagnosis kms-pcap must give.
+ *
+ *   gen_captures OUTDIR
+ *
+ * Client side: our own encoders (kmsdiag_kms_encode_request,
+ * kmsdiag_rpc_encode_bind / _request). Host side: the test-only builders
+ * the test responder uses (tests/common/kms_test_build.h). Around them:
+ * hand-made DNS messages and TCP segments (handshakes, refusals, silence,
+ * resets, out-of-order delivery). Everything is deterministic (fixed
+ * clock, fixed random seed), so the files are reproducible byte for byte
+ * and a test checks that the committed copies match this program. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kmsdiag/kmsdiag.h>
+
+#include "internal/buf.h"
+#include "kms_test_build.h"
+
+/* ---- pcap writer -------------------------------------------------------------- */
+
+static FILE *g_out;
+static int g_link;      /* 1 Ethernet, 276 SLL2 */
+static int g_vlan;      /* 802.1Q tag or 0 */
+static uint64_t g_us;   /* capture clock, microseconds since 1970 */
+static uint64_t g_seed; /* randomness of the encoders */
+static int g_fail;
+
+#define T0 UINT64_C(1795341600000000) /* 2026-11-22T10:00:00Z */
+
+static void must(kmsdiag_status_t st, const char *what) {
+  if (st != KMSDIAG_OK) {
+    fprintf(stderr, "gen_captures: %s: %s\n", what, kmsdiag_strerror(st));
+    g_fail = 1;
+  }
+}
+
+static void put32(uint32_t v) { fwrite(&v, 4, 1, g_out); }
+
+static bool pcap_open(const char *dir, const char *name, int link) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.pcap", dir, name);
+  g_out = fopen(path, "wb");
+  if (!g_out) {
+    fprintf(stderr, "gen_captures: %s: %s\n", path, strerror(errno));
+    g_fail = 1;
+    return false;
+  }
+  g_link = link;
+  g_vlan = 0;
+  g_us = T0;
+  g_seed = 0x9E3779B97F4A7C15ull; /* per file, so CMIDs differ */
+  for (const char *c = name; *c; c++)
+    g_seed = (g_seed ^ (uint8_t)*c) * 0x100000001B3ull;
+  if (!g_seed)
+    g_seed = 1;
+  /* little-endian pcap, microseconds, version 2.4 */
+  put32(0xa1b2c3d4u);
+  uint16_t v[2] = {2, 4};
+  fwrite(v, 2, 2, g_out);
+  put32(0);
+  put32(0);
+  put32(262144);
+  put32((uint32_t)link);
+  return true;
+}
+
+static void pcap_close(void) {
+  if (g_out && fclose(g_out) != 0)
+    g_fail = 1;
+  g_out = NULL;
+}
+
+static void record(const uint8_t *d, size_t n) {
+  put32((uint32_t)(g_us / 1000000));
+  put32((uint32_t)(g_us % 1000000));
+  put32((uint32_t)n);
+  put32((uint32_t)n);
+  fwrite(d, 1, n, g_out);
+}
+
+static void tick(uint64_t us) { g_us += us; }
+
+/* ---- hosts, frames ------------------------------------------------------------- */
+
+typedef struct host {
+  uint8_t fam; /* 4 or 6 */
+  uint8_t a[16];
+  uint8_t mac[6];
+} host_t;
+
+static host_t v4(uint8_t x, uint8_t y, uint8_t z, uint8_t w) {
+  host_t h;
+  memset(&h, 0, sizeof h);
+  h.fam = 4;
+  h.a[0] = x;
+  h.a[1] = y;
+  h.a[2] = z;
+  h.a[3] = w;
+  uint8_t mac[6] = {0x02, 0x00, x, y, z, w};
+  memcpy(h.mac, mac, 6);
+  return h;
+}
+
+static host_t v6(uint16_t last) {
+  host_t h;
+  memset(&h, 0, sizeof h);
+  h.fam = 6;
+  h.a[0] = 0x20;
+  h.a[1] = 0x01;
+  h.a[2] = 0x0d;
+  h.a[3] = 0xb8;
+  h.a[14] = (uint8_t)(last >> 8);
+  h.a[15] = (uint8_t)last;
+  uint8_t mac[6] = {0x02, 0x66, 0, 0, (uint8_t)(last >> 8), (uint8_t)last};
+  memcpy(h.mac, mac, 6);
+  return h;
+}
+
+static uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i + 1 < n; i += 2)
+    s += (uint32_t)(p[i] << 8 | p[i + 1]);
+  if (n & 1)
+    s += (uint32_t)(p[n - 1] << 8);
+  return s;
+}
+
+static uint16_t csum_fold(uint32_t s) {
+  while (s >> 16)
+    s = (s & 0xffff) + (s >> 16);
+  return (uint16_t)~s;
+}
+
+/* One IP packet carrying the L4 segment l4 (checksum field at csum_off is
+ * filled in), framed for the current link type. */
+static void emit_ip(const host_t *src, const host_t *dst, uint8_t proto,
+                    uint8_t *l4, size_t l4len, size_t csum_off) {
+  kd_buf_t b;
+  kd_buf_init(&b);
+  size_t alen = src->fam == 4 ? 4 : 16;
+  uint32_t s = 0;
+  s = csum_add(s, src->a, alen);
+  s = csum_add(s, dst->a, alen);
+  s += proto;
+  s += (uint32_t)l4len;
+  l4[csum_off] = l4[csum_off + 1] = 0;
+  uint16_t c = csum_fold(csum_add(s, l4, l4len));
+  if (proto == 17 && c == 0)
+    c = 0xffff;
+  l4[csum_off] = (uint8_t)(c >> 8);
+  l4[csum_off + 1] = (uint8_t)c;
+  uint16_t et = src->fam == 4 ? 0x0800 : 0x86DD;
+  if (g_link == 1) {
+    kd_buf_put(&b, dst->mac, 6);
+    kd_buf_put(&b, src->mac, 6);
+    if (g_vlan) {
+      kd_buf_be16(&b, 0x8100);
+      kd_buf_be16(&b, (uint16_t)g_vlan);
+    }
+    kd_buf_be16(&b, et);
+  } else { /* SLL2 */
+    kd_buf_be16(&b, et);
+    kd_buf_be16(&b, 0);
+    kd_buf_be32(&b, 2); /* interface index */
+    kd_buf_be16(&b, 1); /* ARPHRD_ETHER */
+    kd_buf_u8(&b, 0);   /* to us */
+    kd_buf_u8(&b, 6);
+    kd_buf_put(&b, src->mac, 6);
+    kd_buf_zeros(&b, 2);
+  }
+  size_t ip0 = b.len;
+  if (src->fam == 4) {
+    kd_buf_u8(&b, 0x45);
+    kd_buf_u8(&b, 0);
+    kd_buf_be16(&b, (uint16_t)(20 + l4len));
+    kd_buf_be16(&b, (uint16_t)(g_us & 0xffff));
+    kd_buf_be16(&b, 0x4000);
+    kd_buf_u8(&b, 128);
+    kd_buf_u8(&b, proto);
+    kd_buf_be16(&b, 0);
+    kd_buf_put(&b, src->a, 4);
+    kd_buf_put(&b, dst->a, 4);
+    uint16_t hc = csum_fold(csum_add(0, b.data + ip0, 20));
+    b.data[ip0 + 10] = (uint8_t)(hc >> 8);
+    b.data[ip0 + 11] = (uint8_t)hc;
+  } else {
+    kd_buf_be32(&b, 0x60000000u);
+    kd_buf_be16(&b, (uint16_t)l4len);
+    kd_buf_u8(&b, proto);
+    kd_buf_u8(&b, 64);
+    kd_buf_put(&b, src->a, 16);
+    kd_buf_put(&b, dst->a, 16);
+  }
+  kd_buf_put(&b, l4, l4len);
+  if (kd_buf_ok(&b))
+    record(b.data, b.len);
+  else
+    g_fail = 1;
+  kd_buf_free(&b);
+}
+
+static void udp(const host_t *src, uint16_t sp, const host_t *dst, uint16_t dp,
+                const uint8_t *pl, size_t n) {
+  uint8_t *l4 = malloc(8 + n);
+  l4[0] = (uint8_t)(sp >> 8);
+  l4[1] = (uint8_t)sp;
+  l4[2] = (uint8_t)(dp >> 8);
+  l4[3] = (uint8_t)dp;
+  l4[4] = (uint8_t)((8 + n) >> 8);
+  l4[5] = (uint8_t)(8 + n);
+  memcpy(l4 + 8, pl, n);
+  emit_ip(src, dst, 17, l4, 8 + n, 6);
+  free(l4);
+}
+
+/* ---- TCP ---------------------------------------------------------------------- */
+
+enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 };
+
+typedef struct conn {
+  host_t c, s;
+  uint16_t cp, sp;
+  uint32_t cseq, sseq; /* next sequence number of each side */
+} conn_t;
+
+static void seg_at(conn_t *k, bool from_client, uint8_t flags, uint32_t seq,
+                   const uint8_t *d, size_t n) {
+  uint8_t *l4 = malloc(20 + n);
+  const host_t *src = from_client ? &k->c : &k->s;
+  const host_t *dst = from_client ? &k->s : &k->c;
+  uint16_t sp = from_client ? k->cp : k->sp, dp = from_client ? k->sp : k->cp;
+  uint32_t ack = from_client ? k->sseq : k->cseq;
+  memset(l4, 0, 20);
+  l4[0] = (uint8_t)(sp >> 8);
+  l4[1] = (uint8_t)sp;
+  l4[2] = (uint8_t)(dp >> 8);
+  l4[3] = (uint8_t)dp;
+  for (int i = 0; i < 4; i++) {
+    l4[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+    l4[8 + i] = (flags & ACK) ? (uint8_t)(ack >> (24 - 8 * i)) : 0;
+  }
+  l4[12] = 0x50;
+  l4[13] = flags;
+  l4[14] = 0xfa;
+  l4[15] = 0xf0;
+  if (n)
+    memcpy(l4 + 20, d, n);
+  emit_ip(src, dst, 6, l4, 20 + n, 16);
+  free(l4);
+}
+
+static void seg(conn_t *k, bool from_client, uint8_t flags, const uint8_t *d,
+                size_t n) {
+  uint32_t *seq = from_client ? &k->cseq : &k->sseq;
+  seg_at(k, from_client, flags, *seq, d, n);
+  *seq += (uint32_t)n + ((flags & (SYN | FIN)) ? 1u : 0u);
+}
+
+static conn_t conn(host_t c, uint16_t cp, host_t s, uint16_t sp) {
+  conn_t k;
+  k.c = c;
+  k.s = s;
+  k.cp = cp;
+  k.sp = sp;
+  k.cseq = 0x10000000u + cp * 7919u;
+  k.sseq = 0x60000000u + cp * 104729u;
+  return k;
+}
+
+static void handshake(conn_t *k) {
+  seg(k, true, SYN, NULL, 0);
+  tick(300);
+  seg(k, false, SYN | ACK, NULL, 0);
+  tick(100);
+  seg(k, true, ACK, NULL, 0);
+  tick(200);
+}
+
+static void close_both(conn_t *k) {
+  tick(500);
+  seg(k, true, FIN | ACK, NULL, 0);
+  tick(100);
+  seg(k, false, FIN | ACK, NULL, 0);
+  tick(100);
+  seg(k, true, ACK, NULL, 0);
+}
+
+static void data(conn_t *k, bool from_client, const uint8_t *d, size_t n) {
+  seg(k, from_client, PSH | ACK, d, n);
+  tick(from_client ? 400 : 900);
+}
+
+/* ---- DNS ------------------------------------------------------------------------ */
+
+static void dns_name(kd_buf_t *b, const char *name) {
+  const char *p = name;
+  while (*p) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    kd_buf_u8(b, (uint8_t)n);
+    kd_buf_put(b, p, n);
+    p += n;
+    if (*p == '.')
+      p++;
+  }
+  kd_buf_u8(b, 0);
+}
+
+typedef struct rr {
+  uint16_t type;
+  uint16_t prio, weight, port; /* SRV */
+  const char *target;          /* SRV */
+  host_t addr;                 /* A / AAAA */
+} rr_t;
+
+/* A DNS message: query (nrr < 0) or response with rcode and answers. */
+static void dns_msg(kd_buf_t *b, uint16_t id, const char *qname,
+                    uint16_t qtype, int rcode, const rr_t *rr, int nrr,
+                    bool tc) {
+  kd_buf_be16(b, id);
+  uint16_t flags = rcode < 0 ? 0x0100 : (uint16_t)(0x8180 | rcode);
+  if (tc)
+    flags |= 0x0200;
+  kd_buf_be16(b, flags);
+  kd_buf_be16(b, 1);
+  kd_buf_be16(b, (uint16_t)(nrr > 0 ? nrr : 0));
+  kd_buf_be16(b, 0);
+  kd_buf_be16(b, 0);
+  dns_name(b, qname);
+  kd_buf_be16(b, qtype);
+  kd_buf_be16(b, 1);
+  for (int i = 0; i < nrr; i++) {
+    kd_buf_be16(b, 0xC00C); /* the question's name */
+    kd_buf_be16(b, rr[i].type);
+    kd_buf_be16(b, 1);
+    kd_buf_be32(b, 3600);
+    size_t lenpos = b->len;
+    kd_buf_be16(b, 0);
+    size_t start = b->len;
+    if (rr[i].type == 33) {
+      kd_buf_be16(b, rr[i].prio);
+      kd_buf_be16(b, rr[i].weight);
+      kd_buf_be16(b, rr[i].port);
+      dns_name(b, rr[i].target);
+    } else {
+      kd_buf_put(b, rr[i].addr.a, rr[i].addr.fam == 4 ? 4 : 16);
+    }
+    size_t len = b->len - start;
+    b->data[lenpos] = (uint8_t)(len >> 8);
+    b->data[lenpos + 1] = (uint8_t)len;
+  }
+}
+
+static void dns_udp(const host_t *cl, const host_t *srv, uint16_t id,
+                    const char *qname, uint16_t qtype, int rcode,
+                    const rr_t *rr, int nrr) {
+  kd_buf_t b;
+  kd_buf_init(&b);
+  dns_msg(&b, id, qname, qtype, -1, NULL, 0, false);
+  udp(cl, (uint16_t)(50000 + id % 1000), srv, 53, b.data, b.len);
+  tick(2500);
+  if (rcode >= -1 && rcode != -2) {
+    kd_buf_reset(&b);
+    if (rcode >= 0) {
+      dns_msg(&b, id, qname, qtype, rcode, rr, nrr, false);
+      udp(srv, 53, cl, (uint16_t)(50000 + id % 1000), b.data, b.len);
+    }
+  }
+  tick(1000);
+  kd_buf_free(&b);
+}
+
+/* ---- KMS exchange ------------------------------------------------------------------ */
+
+typedef struct scenario {
+  uint16_t version;            /* 4, 5, 6 */
+  const char *sku, *kms_id;    /* GUID text */
+  uint32_t n_policy;
+  const char *workstation;
+  const char *cmid;            /* NULL: random */
+  int64_t skew_s;              /* client clock minus capture clock */
+  uint32_t refuse;             /* HRESULT refusal instead of a response */
+  const char *epid;
+  uint32_t count;
+  int answer;                  /* 0 normal, 1 bind_nak, 2 bind all rejected,
+                                  3 fault, 4 reset after request,
+                                  5 silence after request */
+  bool split;                  /* request over 3 segments, out of order */
+} scenario_t;
+
+static const char *APP_WINDOWS = "55c92734-d682-4d71-983e-d6ec3f16059f";
+static const char *SKU_WIN10_ENT = "73111121-5638-40f6-bc11-f1d7b0d64300";
+static const char *KMS_WIN10 = "58e2134f-8e11-4d17-9cb2-91069c151148";
+static const char *SKU_WS2019_DC = "34e1ae55-27f8-4950-8877-7a03be5fb181";
+static const char *KMS_WS2019 = "8449b1fb-f0ea-497a-99ab-66ca96e9a0f5";
+static const char *EPID_WS2019 =
+    "06401-00206-558-040878-03-1033-9600.0000-1912021";
+
+static void guid(const char *s, kmsdiag_guid_t *g) {
+  must(kmsdiag_guid_parse(g, s), s);
+}
+
+static void kms_exchange(conn_t *k, const scenario_t *sc) {
+  uint8_t *pdu = NULL, *req = NULL, *kms = NULL;
+  size_t plen = 0, rlen = 0, klen = 0;
+  kmsdiag_rpc_bind_params_t bp;
+  kmsdiag_rpc_bind_params_default(&bp, 2, true, true, true);
+  must(kmsdiag_rpc_encode_bind(&bp, false, &pdu, &plen), "bind");
+  data(k, true, pdu, plen);
+  kmsdiag_rpc_pdu_t bind;
+  if (kmsdiag_rpc_decode(pdu, plen, &bind) != KMSDIAG_OK)
+    g_fail = 1;
+  free(pdu);
+  pdu = NULL;
+  bool ndr64 = true;
+  uint16_t ctx = 1;
+  if (sc->answer == 1) {
+    must(kt_build_bind_nak(2, 4 /* protocol version not supported */, &pdu,
+                           &plen),
+         "bind_nak");
+    data(k, false, pdu, plen);
+    free(pdu);
+    close_both(k);
+    return;
+  }
+  if (sc->answer == 2) {
+    kmsdiag_rpc_ctx_result_t res[3];
+    memset(res, 0, sizeof res);
+    for (int i = 0; i < 3; i++) {
+      res[i].result = KMSDIAG_RPC_ACK_PROVIDER_REJECTION;
+      res[i].reason = KMSDIAG_RPC_REASON_ABSTRACT_SYNTAX_NOT_SUPPORTED;
+    }
+    must(kt_build_bind_ack(2, false, 3, 5840, 5840, 0x1234, "1688", 3, res,
+                           &pdu, &plen),
+         "bind_ack");
+    data(k, false, pdu, plen);
+    free(pdu);
+    close_both(k);
+    return;
+  }
+  kt_bind_policy_t pol = {true, true, "1688", 0x00012345};
+  must(kt_answer_bind(&bind, &pol, &pdu, &plen), "answer bind");
+  data(k, false, pdu, plen);
+  free(pdu);
+  pdu = NULL;
+
+  kmsdiag_kms_request_params_t rp;
+  memset(&rp, 0, sizeof rp);
+  rp.version_major = sc->version;
+  rp.license_status = 2;
+  rp.binding_expiration = 43200;
+  guid(APP_WINDOWS, &rp.app_id);
+  guid(sc->sku, &rp.sku_id);
+  guid(sc->kms_id, &rp.kms_id);
+  if (sc->cmid)
+    guid(sc->cmid, &rp.cmid);
+  else
+    rp.random_cmid = true;
+  rp.n_policy = sc->n_policy;
+  rp.client_time = kmsdiag_filetime_from_unix(
+      (int64_t)(g_us / 1000000) + sc->skew_s, (uint32_t)(g_us % 1000000) * 1000);
+  rp.workstation = sc->workstation;
+  must(kmsdiag_kms_encode_request(&rp, kt_rand_xorshift, &g_seed, &req, &rlen),
+       "encode request");
+  must(kmsdiag_rpc_encode_request(2, ctx, ndr64, req, rlen, &pdu, &plen),
+       "encode request pdu");
+  if (sc->split && plen > 200) {
+    /* three segments delivered 2, 1, 1 again (retransmission), 3 */
+    size_t a = 100, b = 200;
+    uint32_t base = k->cseq;
+    seg_at(k, true, ACK, base + (uint32_t)a, pdu + a, b - a);
+    tick(150);
+    seg_at(k, true, ACK, base, pdu, a);
+    tick(150);
+    seg_at(k, true, ACK, base, pdu, a);
+    tick(150);
+    seg_at(k, true, PSH | ACK, base + (uint32_t)b, pdu + b, plen - b);
+    k->cseq = base + (uint32_t)plen;
+    tick(400);
+  } else {
+    data(k, true, pdu, plen);
+  }
+  free(pdu);
+  pdu = NULL;
+  if (sc->answer == 3) {
+    must(kt_build_fault(2, 0, ctx, 0x1C010002 /* nca_op_rng_error */, 0, 0,
+                        &pdu, &plen),
+         "fault");
+    data(k, false, pdu, plen);
+    free(pdu);
+    free(req);
+    close_both(k);
+    return;
+  }
+  if (sc->answer == 4) {
+    tick(5000);
+    seg(k, false, RST | ACK, NULL, 0);
+    free(req);
+    return;
+  }
+  if (sc->answer == 5) {
+    tick(30000000); /* the client gives up after 30 s */
+    seg(k, true, RST | ACK, NULL, 0);
+    free(req);
+    return;
+  }
+  if (sc->refuse) {
+    must(kt_build_response_pdu(2, ctx, ndr64, NULL, 0, sc->refuse, false, &pdu,
+                               &plen),
+         "refusal");
+  } else {
+    kt_response_params_t resp;
+    memset(&resp, 0, sizeof resp);
+    resp.epid = sc->epid;
+    resp.count = sc->count;
+    resp.activation_interval = 120;
+    resp.renewal_interval = 10080;
+    uint8_t hw[8] = {0x5C, 0x10, 0x3E, 0x42, 0x00, 0x9A, 0x00, 0x21};
+    memcpy(resp.hwid, hw, 8);
+    must(kt_build_kms_response(req, rlen, &resp, kt_rand_xorshift, &g_seed,
+                               &kms, &klen),
+         "build response");
+    must(kt_build_response_pdu(2, ctx, ndr64, kms, klen, 0, false, &pdu,
+                               &plen),
+         "response pdu");
+  }
+  if (sc->split && plen > 100) {
+    size_t a = plen / 2;
+    seg(k, false, ACK, pdu, a);
+    tick(200);
+    seg(k, false, PSH | ACK, pdu + a, plen - a);
+    tick(400);
+  } else {
+    data(k, false, pdu, plen);
+  }
+  free(pdu);
+  free(kms);
+  free(req);
+  close_both(k);
+}
+
+static scenario_t base_scenario(const char *ws) {
+  scenario_t s;
+  memset(&s, 0, sizeof s);
+  s.version = 6;
+  s.sku = SKU_WIN10_ENT;
+  s.kms_id = KMS_WIN10;
+  s.n_policy = 25;
+  s.workstation = ws;
+  s.epid = EPID_WS2019;
+  s.count = 50;
+  return s;
+}
+
+/* ---- the captures -------------------------------------------------------------------- */
+
+static const host_t *dns_server(void) {
+  static host_t h;
+  h = v4(10, 20, 0, 2);
+  return &h;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: gen_captures OUTDIR\n");
+    return 2;
+  }
+  const char *dir = argv[1];
+  host_t kmshost = v4(10, 20, 0, 5);
+
+  /* 1. SRV lookup answered NXDOMAIN: 0x8007232B */
+  if (pcap_open(dir, "dns-nxdomain", 1)) {
+    host_t cl = v4(10, 20, 1, 21);
+    dns_udp(&cl, dns_server(), 0x1a01, "_vlmcs._tcp.corp.example", 33, 3,
+            NULL, 0);
+    pcap_close();
+  }
+  /* 2. name exists, no SRV records: 0x8007251D */
+  if (pcap_open(dir, "dns-no-records", 1)) {
+    host_t cl = v4(10, 20, 1, 22);
+    dns_udp(&cl, dns_server(), 0x1a02, "_vlmcs._tcp.branch.corp.example", 33,
+            0, NULL, 0);
+    pcap_close();
+  }
+  /* 3. DNS server never answers: 0x8007232A */
+  if (pcap_open(dir, "dns-no-answer", 1)) {
+    host_t cl = v4(10, 20, 1, 23);
+    dns_udp(&cl, dns_server(), 0x1a03, "_vlmcs._tcp.corp.example", 33, -2,
+            NULL, 0);
+    tick(10000000);
+    udp(&cl, 123, dns_server(), 123, (const uint8_t *)"ntp-ish", 7);
+    pcap_close();
+  }
+  /* 4. SRV found, target resolved, V6 activation succeeds */
+  if (pcap_open(dir, "dns-srv-v6-success", 1)) {
+    host_t cl = v4(10, 20, 1, 24);
+    rr_t srv = {33, 0, 100, 1688, "kms1.corp.example", kmshost};
+    dns_udp(&cl, dns_server(), 0x1a04, "_vlmcs._tcp.corp.example", 33, 0,
+            &srv, 1);
+    rr_t a = {1, 0, 0, 0, NULL, kmshost};
+    dns_udp(&cl, dns_server(), 0x1a05, "kms1.corp.example", 1, 0, &a, 1);
+    conn_t k = conn(cl, 49801, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-024.corp.example");
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 5. connection refused: 0xC004F074 */
+  if (pcap_open(dir, "tcp-refused", 1)) {
+    host_t cl = v4(10, 20, 1, 25);
+    conn_t k = conn(cl, 49802, kmshost, 1688);
+    seg(&k, true, SYN, NULL, 0);
+    tick(200);
+    k.sseq = 0;
+    seg(&k, false, RST | ACK, NULL, 0);
+    pcap_close();
+  }
+  /* 6. SYN never answered (filtered): 0xC004F074 */
+  if (pcap_open(dir, "tcp-syn-timeout", 1)) {
+    host_t cl = v4(10, 20, 1, 26);
+    conn_t k = conn(cl, 49803, kmshost, 1688);
+    uint32_t isn = k.cseq;
+    seg_at(&k, true, SYN, isn, NULL, 0);
+    tick(1000000);
+    seg_at(&k, true, SYN, isn, NULL, 0);
+    tick(2000000);
+    seg_at(&k, true, SYN, isn, NULL, 0);
+    tick(40000000);
+    udp(&cl, 123, dns_server(), 123, (const uint8_t *)"ntp-ish", 7);
+    pcap_close();
+  }
+  /* 7. bind rejected with bind_nak */
+  if (pcap_open(dir, "rpc-bind-nak", 1)) {
+    host_t cl = v4(10, 20, 1, 27);
+    conn_t k = conn(cl, 49804, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-027.corp.example");
+    s.answer = 1;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 8. bind_ack rejecting every context (not a KMS host) */
+  if (pcap_open(dir, "rpc-bind-rejected", 1)) {
+    host_t cl = v4(10, 20, 1, 28);
+    conn_t k = conn(cl, 49805, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-028.corp.example");
+    s.answer = 2;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 9. request answered by an RPC fault */
+  if (pcap_open(dir, "rpc-fault", 1)) {
+    host_t cl = v4(10, 20, 1, 29);
+    conn_t k = conn(cl, 49806, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-029.corp.example");
+    s.answer = 3;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 10. host reset the connection after the request */
+  if (pcap_open(dir, "tcp-reset-mid-exchange", 1)) {
+    host_t cl = v4(10, 20, 1, 30);
+    conn_t k = conn(cl, 49807, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-030.corp.example");
+    s.answer = 4;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 11. request never answered */
+  if (pcap_open(dir, "kms-no-response", 1)) {
+    host_t cl = v4(10, 20, 1, 31);
+    conn_t k = conn(cl, 49808, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-031.corp.example");
+    s.answer = 5;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 12. count below the threshold: 0xC004F038 */
+  if (pcap_open(dir, "kms-low-count", 1)) {
+    host_t cl = v4(10, 20, 1, 32);
+    conn_t k = conn(cl, 49809, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-032.corp.example");
+    s.count = 7;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 13. host refuses the product: 0xC004F042 */
+  if (pcap_open(dir, "kms-refused-c004f042", 1)) {
+    host_t cl = v4(10, 20, 1, 33);
+    conn_t k = conn(cl, 49810, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("srv-033.corp.example");
+    s.version = 5;
+    s.sku = SKU_WS2019_DC;
+    s.kms_id = KMS_WS2019;
+    s.n_policy = 5;
+    s.refuse = 0xC004F042u;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 14. client clock 5 h ahead; host refuses 0xC004F06C */
+  if (pcap_open(dir, "kms-clock-skew", 1)) {
+    host_t cl = v4(10, 20, 1, 34);
+    conn_t k = conn(cl, 49811, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-034.corp.example");
+    s.skew_s = 5 * 3600 + 17 * 60;
+    s.refuse = 0xC004F06Cu;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 15. three cloned machines share one CMID; the count stays at 1 */
+  if (pcap_open(dir, "kms-duplicate-cmid", 1)) {
+    static const char *ws[] = {"lab-pc-01.corp.example",
+                               "lab-pc-02.corp.example",
+                               "lab-pc-03.corp.example"};
+    for (int i = 0; i < 3; i++) {
+      host_t cl = v4(10, 20, 2, (uint8_t)(41 + i));
+      conn_t k = conn(cl, (uint16_t)(49820 + i), kmshost, 1688);
+      handshake(&k);
+      scenario_t s = base_scenario(ws[i]);
+      s.cmid = "d1c3a7e0-5b2f-4c81-9e6d-0a4b7c2f9e15";
+      s.count = 1;
+      kms_exchange(&k, &s);
+      tick(60000000);
+    }
+    pcap_close();
+  }
+  /* 16. V4 over IPv6 and an 802.1Q VLAN, the request split into three
+   *     segments delivered out of order with a retransmission */
+  if (pcap_open(dir, "kms-v4-ipv6-vlan-reordered", 1)) {
+    g_vlan = 42;
+    host_t cl = v6(0x51), srv = v6(0x05);
+    conn_t k = conn(cl, 49830, srv, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-051.corp.example");
+    s.version = 4;
+    s.split = true;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 17. V5 on a Linux cooked (SLL2) capture, non-standard port 16888 */
+  if (pcap_open(dir, "kms-v5-sll2-port16888", 276)) {
+    host_t cl = v4(10, 20, 1, 52);
+    conn_t k = conn(cl, 49831, kmshost, 16888);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-052.corp.example");
+    s.version = 5;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 18. a host whose ePID names a Windows 10 host key answers a Windows
+   *     Server 2019 request (an emulator would): that key cannot activate
+   *     servers, a real host refuses with 0xC004F042 */
+  if (pcap_open(dir, "kms-epid-cannot-activate", 1)) {
+    host_t cl = v4(10, 20, 1, 53);
+    conn_t k = conn(cl, 49832, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("srv-053.corp.example");
+    s.sku = SKU_WS2019_DC;
+    s.kms_id = KMS_WS2019;
+    s.n_policy = 5;
+    s.count = 10;
+    s.epid = "03612-00206-535-123456-03-1033-14393.0000-1202018";
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  return g_fail;
+}
