@@ -214,6 +214,24 @@ static void check_exchange(const exchange_t *e, const truth_t *t) {
   CHECK_EQ(undetected, 0);
   free(m);
 
+  /* V4 requests carry a MAC: every bit flip in one is reported (V5/V6
+   * requests have no integrity check beyond padding and version) */
+  if (t->major == 4) {
+    uint8_t *qm = malloc(e->req_len);
+    size_t missed = 0;
+    kmsdiag_kms_request_t bad;
+    for (size_t i = 4; qm && i < e->req_len; i++) {
+      memcpy(qm, e->req, e->req_len);
+      qm[i] ^= 0x20;
+      st = kmsdiag_kms_decode_request(qm, e->req_len, &bad);
+      if (st != KMSDIAG_EVERIFY || bad.verified ||
+          bad.verify.mac != KMSDIAG_KMS_CHECK_BAD)
+        missed++;
+    }
+    CHECK_EQ(missed, 0);
+    free(qm);
+  }
+
   /* a response for another client: wrong CMID / time in the request */
   kmsdiag_kms_request_t other = q;
   other.cmid.data1 ^= 1;
