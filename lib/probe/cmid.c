@@ -122,10 +122,11 @@ static kmsdiag_status_t write_atomic(const char *path, const char *text) {
     st = KMSDIAG_EIO;
   if (close(fd) != 0 && st == KMSDIAG_OK)
     st = KMSDIAG_EIO;
-  if (st == KMSDIAG_OK && rename(tmp, path) != 0)
-    st = KMSDIAG_EIO;
-  if (st != KMSDIAG_OK)
-    unlink(tmp);
+  /* Publish with link(): atomic, and it never replaces a file another
+   * process created meanwhile (EEXIST: the caller reads theirs). */
+  if (st == KMSDIAG_OK && link(tmp, path) != 0)
+    st = errno == EEXIST ? KMSDIAG_OK : KMSDIAG_EIO;
+  unlink(tmp);
   free(tmp);
   return st;
 }
@@ -147,20 +148,20 @@ kmsdiag_status_t kmsdiag_probe_cmid_load(const char *path,
   st = read_cmid(path, out);
   if (st == KMSDIAG_ENOTFOUND) {
     char text[KMSDIAG_GUID_STRLEN + 1];
+    kmsdiag_guid_t mine;
     st = make_parents(path);
     if (st == KMSDIAG_OK)
-      st = random_v4(out);
+      st = random_v4(&mine);
     if (st == KMSDIAG_OK) {
-      kmsdiag_guid_to_str(out, text);
+      kmsdiag_guid_to_str(&mine, text);
       strcat(text, "\n");
       st = write_atomic(path, text);
     }
     if (st == KMSDIAG_OK) {
-      /* Another process may have won the race: keep whatever is there. */
-      kmsdiag_status_t again = read_cmid(path, out);
-      st = again;
+      /* Another process may have won the race: use whatever is there. */
+      st = read_cmid(path, out);
       if (created && st == KMSDIAG_OK)
-        *created = true;
+        *created = kmsdiag_guid_equal(&mine, out);
     }
   }
   free(own);

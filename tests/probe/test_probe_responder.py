@@ -264,6 +264,31 @@ def kms_stage():
         os.system(f"rm -rf '{state}'")
 
 
+def cmid_race():
+    """Eight first probes at once share one fresh state directory: they
+    all end up sending the one CMID that was stored."""
+    import subprocess
+    from probe_helpers import PROBE
+    state = tempfile.mkdtemp(prefix="kd-state-")
+    try:
+        with Responder(["127.0.0.1:0=normal"]) as r:
+            env = dict(os.environ, XDG_STATE_HOME=state)
+            procs = [subprocess.Popen([PROBE, "--stage", "kms", r.targets[0]],
+                                      env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+                     for _ in range(8)]
+            rcs = [p.wait(timeout=60) for p in procs]
+            C.eq(rcs, [0] * 8, "eight concurrent first probes pass")
+            cmids = {q["cmid"] for q in r.requests()}
+            with open(os.path.join(state, "kmsdiag", "cmid")) as f:
+                stored = f.read().strip()
+            C.eq(cmids, {stored}, "one CMID, the stored one, across a race")
+            C.eq(sorted(os.listdir(os.path.join(state, "kmsdiag"))), ["cmid"],
+                 "no temporary file left")
+    finally:
+        os.system(f"rm -rf '{state}'")
+
+
 def hostile_text():
     """An ePID with terminal escapes is escaped in text and valid in JSON."""
     d = tempfile.mkdtemp(prefix="kd-script-")
@@ -323,6 +348,7 @@ def bounded_concurrency():
 rpc_and_tcp()
 bounded_concurrency()
 kms_stage()
+cmid_race()
 hostile_text()
 responder_loopback_only()
 usage()
