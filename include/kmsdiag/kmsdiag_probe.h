@@ -283,7 +283,9 @@ KMSDIAG_API int64_t kmsdiag_probe_result_time_skew(const kmsdiag_probe_result_t 
 /*! Write one JSON object describing \p r (type "probe") into \p j, at the
  *  top level (then call kmsdiag_json_endline) or, with \p key, as a
  *  member. Keys: type, host, address, port, stage, stage_reached,
- *  stage_failed, ok, status, hresult, detail_hresult, message, resolve_ms,
+ *  stage_failed ("resolve", "tcp", "rpc", "kms" or null), ok, status,
+ *  hresult, hresult_name and hresult_message (from the error catalogue),
+ *  detail_hresult, detail_name, message, resolve_ms,
  *  tcp_ms, rpc_ms, kms_ms, ndr32, ndr64, btfn, btfn_features, rpc_status,
  *  and for the kms stage protocol, epid, hwid, count, threshold,
  *  activation_interval, renewal_interval, verified, verification,
