@@ -304,7 +304,10 @@ kmsdiag_status_t kt_answer_bind(const kmsdiag_rpc_pdu_t *bind,
       res[i].reason = KMSDIAG_RPC_REASON_TRANSFER_SYNTAXES_NOT_SUPPORTED;
     }
   }
-  return kt_build_bind_ack(bind->hdr.call_id, alter, bind->hdr.pfc_flags & 0x13,
+  /* like vlmcsd: a bind_ack echoes CONC_MPX, an alter_context_resp does
+   * not (0x13 / 0x03 in the recorded captures) */
+  uint8_t flags = (uint8_t)(alter ? 0x03 : (bind->hdr.pfc_flags & 0x13) | 0x03);
+  return kt_build_bind_ack(bind->hdr.call_id, alter, flags,
                            bind->u.bind.max_xmit_frag, bind->u.bind.max_recv_frag,
                            policy->assoc_group, alter ? "" : policy->sec_addr, n,
                            res, out, out_len);

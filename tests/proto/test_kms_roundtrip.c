@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "kms_test_build.h"
+#include "pcap_pdus.h"
 
 static kmsdiag_kms_request_params_t params(uint16_t major, const char *ws) {
   kmsdiag_kms_request_params_t p;
@@ -312,6 +313,26 @@ static void test_rpc_builders(void) {
   CHECK_EQ(ack.u.bind_ack.results[2].result, KMSDIAG_RPC_ACK_NEGOTIATE_ACK);
   CHECK_EQ(ack.u.bind_ack.results[2].reason, 3);
   free(a);
+  /* alter_context back to NDR32: accepted, empty address, flags 0x03 */
+  {
+    kmsdiag_rpc_bind_params_t ap;
+    uint8_t *ab;
+    size_t abl;
+    kmsdiag_rpc_pdu_t ad;
+    kmsdiag_rpc_bind_params_default(&ap, 2, true, false, false);
+    CHECK_EQ(kmsdiag_rpc_encode_bind(&ap, true, &ab, &abl), KMSDIAG_OK);
+    CHECK_EQ(kmsdiag_rpc_decode(ab, abl, &ad), KMSDIAG_OK);
+    CHECK_EQ(kt_answer_bind(&ad, &pol, &a, &al), KMSDIAG_OK);
+    CHECK_EQ(kmsdiag_rpc_decode(a, al, &ack), KMSDIAG_OK);
+    CHECK_EQ(ack.hdr.ptype, KMSDIAG_RPC_ALTER_CONTEXT_RESP);
+    CHECK_EQ(ack.hdr.pfc_flags, 0x03);
+    CHECK_EQ(ack.u.bind_ack.sec_addr_len, 0);
+    CHECK_EQ(ack.u.bind_ack.n_results, 1);
+    CHECK_EQ(ack.u.bind_ack.results[0].result, KMSDIAG_RPC_ACK_ACCEPTANCE);
+    CHECK_EQ(al, 56); /* as in the captures */
+    free(a);
+    free(ab);
+  }
   pol.ndr64 = false;
   CHECK_EQ(kt_answer_bind(&d, &pol, &a, &al), KMSDIAG_OK);
   CHECK_EQ(kmsdiag_rpc_decode(a, al, &ack), KMSDIAG_OK);
@@ -410,6 +431,41 @@ static void test_json(void) {
   free(resp);
 }
 
+/* The test host answers vlmcs's recorded bind and alter_context with the
+ * very bytes vlmcsd sent (given the same association group). */
+static void test_answer_matches_capture(void) {
+  test_pdu_list_t l;
+  if (test_pcap_pdus("captures/interop/v6-win10-enterprise.pcap", 16888, &l) != 0) {
+    CHECK(0);
+    return;
+  }
+  CHECK_EQ(l.n, 6);
+  for (size_t i = 0; i + 1 < l.n && i < 4; i += 2) {
+    kmsdiag_rpc_pdu_t q, want;
+    uint8_t *a;
+    size_t al;
+    CHECK_EQ(kmsdiag_rpc_decode(l.pdus[i].data, l.pdus[i].len, &q), KMSDIAG_OK);
+    CHECK_EQ(kmsdiag_rpc_decode(l.pdus[i + 1].data, l.pdus[i + 1].len, &want),
+             KMSDIAG_OK);
+    kt_bind_policy_t pol = {true, true, "16888", want.u.bind_ack.assoc_group};
+    CHECK_EQ(kt_answer_bind(&q, &pol, &a, &al), KMSDIAG_OK);
+    CHECK_EQ(al, l.pdus[i + 1].len);
+    if (al == l.pdus[i + 1].len) {
+      if (i == 0) {
+        CHECK_MEM(a, l.pdus[i + 1].data, al);
+      } else {
+        /* vlmcsd leaves two stale bytes ("16") in the alignment padding
+         * after the empty secondary address; ours are zero */
+        CHECK_MEM(a, l.pdus[i + 1].data, 26);
+        CHECK_MEM(a + 28, l.pdus[i + 1].data + 28, al - 28);
+        CHECK(a[26] == 0 && a[27] == 0);
+      }
+    }
+    free(a);
+  }
+  test_pdu_list_free(&l);
+}
+
 int main(void) {
   test_roundtrips();
   test_determinism();
@@ -417,5 +473,6 @@ int main(void) {
   test_bad_responses();
   test_rpc_builders();
   test_json();
+  test_answer_matches_capture();
   return check_finish();
 }
