@@ -466,6 +466,50 @@ static void test_answer_matches_capture(void) {
   test_pdu_list_free(&l);
 }
 
+/* V4 has no random part: the test host's answer to vlmcs's recorded V4
+ * request must be vlmcsd's recorded answer, byte for byte, both the KMS
+ * message and the whole response PDU. */
+static void test_v4_response_matches_capture(void) {
+  test_pdu_list_t l;
+  if (test_pcap_pdus("captures/interop/v4-win10-enterprise.pcap", 16888, &l) != 0) {
+    CHECK(0);
+    return;
+  }
+  CHECK_EQ(l.n, 6);
+  if (l.n == 6) {
+    kmsdiag_rpc_pdu_t q, rs;
+    const uint8_t *req, *want;
+    size_t ql, wl;
+    uint32_t hr;
+    uint8_t *resp, *pdu;
+    size_t rl, pl;
+    CHECK_EQ(kmsdiag_rpc_decode(l.pdus[4].data, l.pdus[4].len, &q), KMSDIAG_OK);
+    CHECK_EQ(kmsdiag_rpc_decode(l.pdus[5].data, l.pdus[5].len, &rs), KMSDIAG_OK);
+    CHECK_EQ(kmsdiag_rpc_request_stub(q.u.request.stub, q.u.request.stub_len,
+                                      false, &req, &ql, NULL), KMSDIAG_OK);
+    CHECK_EQ(kmsdiag_rpc_response_stub(rs.u.response.stub, rs.u.response.stub_len,
+                                       false, &want, &wl, &hr, NULL), KMSDIAG_OK);
+    kt_response_params_t rp;
+    memset(&rp, 0, sizeof rp);
+    rp.epid = "06401-00206-558-040878-03-1051-9600.0000-1912021";
+    rp.count = 50;
+    rp.activation_interval = 120;
+    rp.renewal_interval = 10080;
+    CHECK_EQ(kt_build_kms_response(req, ql, &rp, NULL, NULL, &resp, &rl), KMSDIAG_OK);
+    CHECK_EQ(rl, wl);
+    if (rl == wl)
+      CHECK_MEM(resp, want, rl);
+    CHECK_EQ(kt_build_response_pdu(2, 0, false, resp, rl, 0, true, &pdu, &pl),
+             KMSDIAG_OK);
+    CHECK_EQ(pl, l.pdus[5].len);
+    if (pl == l.pdus[5].len)
+      CHECK_MEM(pdu, l.pdus[5].data, pl);
+    free(pdu);
+    free(resp);
+  }
+  test_pdu_list_free(&l);
+}
+
 int main(void) {
   test_roundtrips();
   test_determinism();
@@ -474,5 +518,6 @@ int main(void) {
   test_rpc_builders();
   test_json();
   test_answer_matches_capture();
+  test_v4_response_matches_capture();
   return check_finish();
 }
