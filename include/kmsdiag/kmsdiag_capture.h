@@ -179,6 +179,7 @@ typedef struct kmsdiag_cap_diagnosis {
   const char *remedy;       /*!< what to do, or NULL */
   size_t n_evidence;
   uint64_t evidence[KMSDIAG_CAP_MAX_EVIDENCE]; /*!< frame numbers */
+  unsigned evidence_file[KMSDIAG_CAP_MAX_EVIDENCE]; /*!< their file index */
 } kmsdiag_cap_diagnosis_t;
 
 typedef struct kmsdiag_cap_note {

@@ -49,6 +49,7 @@ typedef struct client {
   const char *remedy;
   size_t n_ev;
   uint64_t ev[KMSDIAG_CAP_MAX_EVIDENCE];
+  unsigned evf[KMSDIAG_CAP_MAX_EVIDENCE];
   unsigned order;
   bool skew_reported;
   bool attempt_failed; /* the current connection already failed */
@@ -61,6 +62,7 @@ typedef struct cmid_ent {
   kmsdiag_endpoint_t addr;
   char workstation[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
   uint64_t frame;
+  unsigned file;
 } cmid_ent_t;
 
 typedef struct finding {
@@ -71,7 +73,9 @@ typedef struct finding {
   const char *remedy;
   size_t n_ev;
   uint64_t ev[KMSDIAG_CAP_MAX_EVIDENCE];
+  unsigned evf[KMSDIAG_CAP_MAX_EVIDENCE];
   uint64_t frame;
+  unsigned file;
   uint8_t key[40]; /* dedupe key */
 } finding_t;
 
@@ -210,14 +214,21 @@ static const char *remedy_for(uint32_t code) {
   return NULL;
 }
 
-static void evidence_add(size_t *n, uint64_t *ev, uint64_t frame) {
+/* File index of the event being handled (events are handled one at a
+ * time, in the thread that feeds the analyser). */
+static _Thread_local unsigned cur_file;
+
+static void evidence_add(size_t *n, uint64_t *ev, unsigned *evf,
+                         uint64_t frame) {
   if (!frame)
     return;
   for (size_t i = 0; i < *n; i++)
-    if (ev[i] == frame)
+    if (ev[i] == frame && evf[i] == cur_file)
       return;
-  if (*n < KMSDIAG_CAP_MAX_EVIDENCE)
+  if (*n < KMSDIAG_CAP_MAX_EVIDENCE) {
+    evf[*n] = cur_file;
     ev[(*n)++] = frame;
+  }
 }
 
 /* Record the outcome of one attempt; a later attempt replaces an earlier
@@ -241,8 +252,8 @@ static void outcome(client_t *c, int stage, bool ok, uint32_t hr,
   if (!ok) {
     c->n_ev = 0;
   }
-  evidence_add(&c->n_ev, c->ev, f1);
-  evidence_add(&c->n_ev, c->ev, f2);
+  evidence_add(&c->n_ev, c->ev, c->evf, f1);
+  evidence_add(&c->n_ev, c->ev, c->evf, f2);
   va_start(ap, fmt);
   vsnprintf(c->message, sizeof c->message, fmt, ap);
   va_end(ap);
@@ -263,6 +274,7 @@ static finding_t *finding_new(kd_diag_t *d, const char *kind, const void *key,
   memset(f, 0, sizeof *f);
   memcpy(f->key, k, sizeof k);
   f->kind = kind;
+  f->file = cur_file;
   return f;
 }
 
@@ -336,7 +348,7 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   case KMSDIAG_CONN_RESET:
   case KMSDIAG_CONN_CLOSED_EARLY:
     if (c->attempt_failed) { /* the close follows a failure it explains */
-      evidence_add(&c->n_ev, c->ev, x->reply_frame);
+      evidence_add(&c->n_ev, c->ev, c->evf, x->reply_frame);
       return;
     }
     outcome(c, c->stage >= ST_BIND ? ST_REQUEST : ST_CONNECT, false,
@@ -424,6 +436,7 @@ static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
       e->addr.port = 0;
       scopy(e->workstation, sizeof e->workstation, rq->workstation);
       e->frame = ev->u.exchange.request_frame;
+      e->file = cur_file;
       d->n_cmids++;
       return;
     }
@@ -456,8 +469,11 @@ static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
                g, e->workstation, a1, ws, a2);
       f->remedy = "generalize the image (sysprep /generalize) or run "
                   "slmgr /rearm on the clones, then reactivate";
-      evidence_add(&f->n_ev, f->ev, e->frame);
-      evidence_add(&f->n_ev, f->ev, ev->u.exchange.request_frame);
+      unsigned now_file = cur_file;
+      cur_file = e->file;
+      evidence_add(&f->n_ev, f->ev, f->evf, e->frame);
+      cur_file = now_file;
+      evidence_add(&f->n_ev, f->ev, f->evf, ev->u.exchange.request_frame);
     }
     (void)cap;
     return;
@@ -511,7 +527,7 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
                  rq.workstation, mag / 3600, (mag % 3600) / 60,
                  skew > 0 ? "ahead of" : "behind",
                  cap->lim.max_skew_sec / 3600);
-        evidence_add(&f->n_ev, f->ev, x->request_frame);
+        evidence_add(&f->n_ev, f->ev, f->evf, x->request_frame);
       }
     }
   }
@@ -525,7 +541,7 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
   }
   if (!x->has_response) {
     if (c->attempt_failed) { /* e.g. the host reset the connection */
-      evidence_add(&c->n_ev, c->ev, x->request_frame);
+      evidence_add(&c->n_ev, c->ev, c->evf, x->request_frame);
       return;
     }
     outcome(c, ST_REQUEST, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
@@ -584,7 +600,7 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
                  "host %s (ePID %s) answered for %s, but its host key cannot "
                  "activate that product: %.300s",
                  srv, rs.epid, pname, v.reason);
-        evidence_add(&f->n_ev, f->ev, x->response_frame);
+        evidence_add(&f->n_ev, f->ev, f->evf, x->response_frame);
       }
     }
   }
@@ -605,7 +621,7 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
                "host %s reports count %" PRIu32 " for %s, below the %" PRIu32
                " it needs to activate it",
                srv, rs.count, pname ? pname : "the product", need);
-      evidence_add(&f->n_ev, f->ev, x->response_frame);
+      evidence_add(&f->n_ev, f->ev, f->evf, x->response_frame);
     }
     outcome(c, ST_RESPONSE, false, HR_NOT_ENOUGH_COUNT,
             remedy_for(HR_NOT_ENOUGH_COUNT), x->request_frame,
@@ -627,6 +643,7 @@ void kd_diag_event(kmsdiag_capture_t *cap, const kmsdiag_capture_event_t *ev) {
   kd_diag_t *d = diag_get(cap);
   if (!d || ev->client.family == 0)
     return;
+  cur_file = ev->file_index;
   switch (ev->type) {
   case KMSDIAG_CAPEV_DNS: on_dns(d, ev); break;
   case KMSDIAG_CAPEV_CONNECT: on_connect(d, ev); break;
@@ -670,6 +687,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
     ev.type = KMSDIAG_CAPEV_DIAGNOSIS;
     ev.client = c->addr;
     ev.frame = c->n_ev ? c->ev[c->n_ev - 1] : 0;
+    ev.file_index = c->n_ev ? c->evf[c->n_ev - 1] : 0;
     kmsdiag_cap_diagnosis_t *g = &ev.u.diagnosis;
     g->kind = "client";
     g->workstation = c->workstation[0] ? c->workstation : NULL;
@@ -694,6 +712,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
       cap->st.failures++;
     g->n_evidence = c->n_ev;
     memcpy(g->evidence, c->ev, sizeof g->evidence);
+    memcpy(g->evidence_file, c->evf, sizeof g->evidence_file);
     kd_cap_emit(cap, &ev);
   }
   free(list);
@@ -704,6 +723,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
     ev.client = f->client;
     ev.server = f->server;
     ev.frame = f->frame;
+    ev.file_index = f->file;
     kmsdiag_cap_diagnosis_t *g = &ev.u.diagnosis;
     g->kind = f->kind;
     g->ok = false;
@@ -713,6 +733,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
     g->remedy = f->remedy;
     g->n_evidence = f->n_ev;
     memcpy(g->evidence, f->ev, sizeof g->evidence);
+    memcpy(g->evidence_file, f->evf, sizeof g->evidence_file);
     cap->st.failures++;
     kd_cap_emit(cap, &ev);
   }

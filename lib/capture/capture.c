@@ -80,7 +80,8 @@ void kd_cap_learn_port(kmsdiag_capture_t *cap, uint16_t port) {
 }
 
 void kd_cap_emit(kmsdiag_capture_t *cap, kmsdiag_capture_event_t *ev) {
-  ev->file_index = cap->file_index;
+  if (ev->type != KMSDIAG_CAPEV_DIAGNOSIS) /* those carry their own */
+    ev->file_index = cap->file_index;
   if (ev->type == KMSDIAG_CAPEV_EXCHANGE)
     cap->st.kms_exchanges++;
   if (ev->type != KMSDIAG_CAPEV_DIAGNOSIS && ev->type != KMSDIAG_CAPEV_NOTE)

@@ -787,6 +787,12 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
     for (size_t i = 0; i < d->n_evidence; i++)
       kmsdiag_json_uint(j, NULL, d->evidence[i]);
     kmsdiag_json_array_end(j);
+    if (G.nfiles > 1) {
+      kmsdiag_json_array_begin(j, "evidence_file");
+      for (size_t i = 0; i < d->n_evidence; i++)
+        kmsdiag_json_uint(j, NULL, d->evidence_file[i] + 1);
+      kmsdiag_json_array_end(j);
+    }
     kmsdiag_json_str(j, "remedy", d->remedy);
     kmsdiag_json_object_end(j);
     tool_json_emit(j);
@@ -815,7 +821,7 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
     sb_printf(&b, "\n    evidence: frame%s", d->n_evidence > 1 ? "s" : "");
     for (size_t i = 0; i < d->n_evidence; i++)
       sb_printf(&b, "%s%s", i ? ", " : " ",
-                frame_ref(ev->file_index, d->evidence[i], fr, sizeof fr));
+                frame_ref(d->evidence_file[i], d->evidence[i], fr, sizeof fr));
   }
   if (d->remedy && !d->ok) {
     sb_addn(&b, "\n    remedy: ", 13);
