@@ -86,6 +86,11 @@ echo "== kms-zonecheck: the example zone"
 if [ ! -x "$bin/kms-zonecheck" ]; then
   note "kms-zonecheck is not built yet; skipping"
 else
-  echo "\$ kms-zonecheck ${zone#"$src"/}"
-  "$bin/kms-zonecheck" "$zone" || true
+  live=()
+  if [ "$lab_up" = 1 ]; then
+    # compare the file with what the lab's DNS server really serves
+    live=(--live "127.0.0.1:$(sed -n 's/^KMSDIAG_LAB_PORT=//p' "$state/env")")
+  fi
+  echo "\$ kms-zonecheck ${live[*]} ${zone#"$src"/}"
+  "$bin/kms-zonecheck" "${live[@]}" "$zone" 2>&1 || true
 fi

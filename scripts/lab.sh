@@ -32,10 +32,13 @@ usage() {
 }
 
 # Is PID alive and one of ours (its command line names EXPECT)?
+# (no pipe into grep -q here: with pipefail, tr's SIGPIPE would make a
+# match look like a failure)
 ours() {
-  local pid=$1 expect=$2
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$expect"
+  local pid=$1 expect=$2 cmd
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ "$cmd" == *"$expect"* ]]
 }
 
 stop_pid() {
@@ -86,7 +89,7 @@ do_start() {
       echo "lab.sh: resolver configuration: $state/resolv.conf"
       return 0
     fi
-    if ! ours "$(cat "$state/pid")" "kmslab.py serve"; then
+    if ! kill -0 "$(cat "$state/pid")" 2>/dev/null; then
       rc=0
       wait "$(cat "$state/pid")" || rc=$?
       rm -f "$state/pid"

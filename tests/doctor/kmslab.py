@@ -179,8 +179,19 @@ def serve(argv):
               file=sys.stderr)
         return 2
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+
+    class Stop(Exception):
+        pass
+
+    def on_signal(*_):
+        stop.append(1)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # let the cleanup finish
+        raise Stop()  # unwinds a start in progress too: NSD gets stopped
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     try:
         with KmsLab(build, zones, listeners) as lab:
             os.makedirs(state, exist_ok=True)
@@ -204,6 +215,8 @@ def serve(argv):
                     print("kmslab.py: NSD exited", file=sys.stderr)
                     break
                 time.sleep(0.1)
+    except Stop:
+        return 0
     except LabUnavailable as e:
         print(f"SKIP: {e}", file=sys.stderr)
         return SKIP
