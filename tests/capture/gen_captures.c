@@ -773,5 +773,18 @@ int main(int argc, char **argv) {
     kms_exchange(&k, &s);
     pcap_close();
   }
+  /* 19. hostile names: control characters and a bidi override in the
+   *     workstation name and in the DNS names; must come out escaped */
+  if (pcap_open(dir, "kms-hostile-names", 1)) {
+    host_t cl = v4(10, 20, 1, 54);
+    rr_t srv = {33, 0, 0, 1688, "kms\x1b[2J.corp.example", kmshost};
+    dns_udp(&cl, dns_server(), 0x1a06, "_vlmcs._tcp.evil\x1b]0;pwned\x07.example", 33,
+            0, &srv, 1);
+    conn_t k = conn(cl, 49833, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-\x1b[31mred\xe2\x80\xae.corp");
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
   return g_fail;
 }

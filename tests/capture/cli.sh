@@ -1,0 +1,92 @@
+#!/bin/bash
+# kms-pcap as a command: --help/--version, usage errors (exit 2), the man
+# page documents exactly the options --help lists, standard input, several
+# files, --summary (golden), escaping of hostile names, --filter.
+set -u
+bin="$KMSDIAG_BIN/kms-pcap"
+src="$KMSDIAG_SRC"
+gen="$src/captures/generated"
+fail=0
+t() { # t DESCRIPTION EXPECTED_RC CMD...
+  local d=$1 want=$2; shift 2
+  "$@" >/tmp/kms-pcap-cli.$$ 2>&1
+  local rc=$?
+  if [ "$rc" != "$want" ]; then
+    echo "FAIL: $d: exit $rc, expected $want"; cat /tmp/kms-pcap-cli.$$; fail=1
+  fi
+}
+trap 'rm -f /tmp/kms-pcap-cli.$$' EXIT
+
+t "--help" 0 "$bin" --help
+"$bin" --help | grep -q '^Usage: kms-pcap' || { echo "FAIL: --help text"; fail=1; }
+t "--version" 0 "$bin" --version
+"$bin" --version | grep -q '^kms-pcap [0-9]' || { echo "FAIL: --version text"; fail=1; }
+t "no input" 2 "$bin"
+t "unknown option" 2 "$bin" --no-such-option x.pcap
+t "bad port" 2 "$bin" --port 70000 x.pcap
+t "bad port text" 2 "$bin" --port abc x.pcap
+t "bad count" 2 "$bin" -c 0 -i lo
+t "-w without -i" 2 "$bin" -w /tmp/x.pcap "$gen/tcp-refused.pcap"
+t "-Z without -i" 2 "$bin" -Z nobody "$gen/tcp-refused.pcap"
+t "-i and files" 2 "$bin" -i lo "$gen/tcp-refused.pcap"
+t "missing file" 2 "$bin" /nonexistent/file.pcap
+t "bad filter" 2 "$bin" --filter 'tcp port' "$gen/tcp-refused.pcap"
+t "success exits 0" 0 "$bin" "$gen/dns-srv-v6-success.pcap"
+t "failure exits 1" 1 "$bin" "$gen/tcp-refused.pcap"
+t "one unreadable file among good ones exits 2" 2 "$bin" "$gen/dns-srv-v6-success.pcap" /nonexistent.pcap
+
+# every long option of --help is in the man page and the reverse
+help_opts=$("$bin" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+man_opts=$(sed 's/\\-/-/g' "$src/docs/man/kms-pcap.1" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+if [ "$help_opts" != "$man_opts" ]; then
+  echo "FAIL: options differ between --help and the man page:"
+  diff <(echo "$help_opts") <(echo "$man_opts"); fail=1
+fi
+for o in -i -c -w -Z -p -q -v -h -V; do
+  "$bin" --help | grep -q -- "  $o, " || { echo "FAIL: --help lacks $o"; fail=1; }
+  grep -q -- "^.BR \\\\$o\"*, \|^.BR \\\\$o \|\\\\$o\", " "$src/docs/man/kms-pcap.1" ||
+    grep -q -- "BR \\\\${o#-}" "$src/docs/man/kms-pcap.1" ||
+    { echo "FAIL: man page lacks $o"; fail=1; }
+done
+
+# standard input gives the same as the file
+a=$("$bin" --json "$gen/kms-low-count.pcap")
+b=$("$bin" --json - <"$gen/kms-low-count.pcap")
+[ "$a" = "$b" ] || { echo "FAIL: '-' (standard input) differs from the file"; fail=1; }
+
+# --filter applies: only the DNS part of the success capture remains
+n=$("$bin" --json --filter 'udp port 53' "$gen/dns-srv-v6-success.pcap" | grep -c '"type":"exchange"')
+[ "$n" = 0 ] || { echo "FAIL: --filter 'udp port 53' still shows $n exchanges"; fail=1; }
+n=$("$bin" --json --filter 'udp port 53' "$gen/dns-srv-v6-success.pcap" | grep -c '"type":"dns"')
+[ "$n" = 2 ] || { echo "FAIL: --filter 'udp port 53' shows $n DNS events, expected 2"; fail=1; }
+
+# -c stops after N frames
+n=$("$bin" --json -c 2 "$gen/dns-srv-v6-success.pcap" | grep -c '"type":"dns"')
+[ "$n" = 1 ] || { echo "FAIL: -c 2 shows $n DNS events, expected 1"; fail=1; }
+
+# several files: frames as file:frame, the summary table is stable
+"$bin" --summary "$gen"/*.pcap >/tmp/kms-pcap-cli.$$ 2>&1
+if ! cmp -s /tmp/kms-pcap-cli.$$ "$src/tests/capture/golden/summary-generated.txt"; then
+  echo "FAIL: --summary differs from tests/capture/golden/summary-generated.txt"
+  diff /tmp/kms-pcap-cli.$$ "$src/tests/capture/golden/summary-generated.txt" | head -20
+  fail=1
+fi
+"$bin" "$gen/tcp-refused.pcap" "$gen/dns-nxdomain.pcap" | grep -q 'frame 2:2 ' ||
+  { echo "FAIL: no file:frame numbering with several files"; fail=1; }
+
+# hostile names never reach the terminal raw
+if "$bin" "$gen/kms-hostile-names.pcap" | grep -q $'\x1b'; then
+  echo "FAIL: an ESC byte from the capture reached the output"; fail=1
+fi
+if "$bin" --summary "$gen/kms-hostile-names.pcap" | grep -q $'\x1b'; then
+  echo "FAIL: an ESC byte reached the --summary output"; fail=1
+fi
+"$bin" --json "$gen/kms-hostile-names.pcap" | "$PYTHON" -c '
+import json, sys
+ws = [json.loads(l)["request"]["workstation"] for l in sys.stdin
+      if "\"type\":\"exchange\"" in l]
+assert ws == ["pc-\x1b[31mred\u202e.corp"], ws
+' || { echo "FAIL: JSON does not carry the workstation name exactly"; fail=1; }
+
+[ $fail = 0 ] && echo "kms-pcap command line: OK"
+exit $fail
