@@ -78,6 +78,7 @@ typedef struct ctx {
   bool pinned_from_slmgr;
   char pinned_buf[300];
   const kmsdiag_product_t *product;
+  bool product_known;                  /* named or matched, not the default */
   kmsdiag_dns_results_t *dns;
   bool no_domain;
   bool dns_ran;
@@ -448,6 +449,7 @@ static void step_product(kmsdiag_doctor_t *d, ctx_t *x) {
     if (x->product)
       how = "the slmgr Activation ID";
   }
+  x->product_known = x->product != NULL;
   if (!x->product)
     x->product = kmsdiag_product_default();
   if (!x->product)
@@ -1133,19 +1135,21 @@ static void decide(kmsdiag_doctor_t *d, ctx_t *x) {
       (void)kmsdiag_slmgr_last_error(d->slmgr, &code);
     set_meaning(d, code);
     d->verdict.check = "license_channel";
-    set_cause(d, "the installed key is %s (%s), not a KMS client setup key: "
-                 "this installation never asks a KMS host, so DNS and the "
-                 "KMS hosts are not its problem",
-              p->channel_text ? p->channel_text : "?",
-              kmsdiag_slmgr_channel_name(p->channel));
-    if (x->product && x->product->gvlk)
+    const char *cname = kmsdiag_slmgr_channel_name(p->channel);
+    const char *ctext = p->channel_text ? p->channel_text : cname;
+    bool same = strcmp(ctext, cname) == 0;
+    set_cause(d, "the installed key is %s%s%s%s, not a KMS client setup "
+                 "key: this installation never asks a KMS host, so DNS and "
+                 "the KMS hosts are not its problem",
+              ctext, same ? "" : " (", same ? "" : cname, same ? "" : ")");
+    if (x->product && x->product_known && x->product->gvlk)
       add_fix(d, "If this machine should use KMS, install the KMS client "
                  "setup key of its edition (%s): slmgr /ipk %s",
               x->product->name, x->product->gvlk);
     else
       add_fix(d, "If this machine should use KMS, install the KMS client "
-                 "setup key (GVLK) of its edition from Microsoft's table: "
-                 "slmgr /ipk <GVLK>");
+                 "setup key (GVLK) of its edition ('kms-info product "
+                 "<edition>' prints it): slmgr /ipk <GVLK>");
     add_fix(d, "Then activate against KMS: slmgr /ato");
     if (p->channel == KMSDIAG_SLMGR_CHANNEL_MAK)
       add_fix(d, "Or keep the MAK and activate it with Microsoft: slmgr /ato "
