@@ -96,6 +96,8 @@ typedef struct kmsdiag_cap_dns {
   char qname[KMSDIAG_CAP_NAME_MAX]; /*!< untrusted; escape to show */
   bool is_vlmcs;            /*!< qname starts with _vlmcs._tcp. */
   bool answered;            /*!< a response was seen */
+  bool truncated;           /*!< UDP answer with the TC bit: the client
+                                 retries over TCP (not a failure) */
   int rcode;                /*!< response code, -1 when not answered */
   uint16_t ancount;
   uint64_t query_frame, response_frame; /*!< 0 when not seen */

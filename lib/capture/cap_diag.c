@@ -297,6 +297,8 @@ static void on_dns(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   if (!c)
     return;
   if (x->client_code == 0) {
+    if (x->truncated)
+      return; /* the TCP retry tells */
     if (c->stage < ST_DNS || !c->decided)
       outcome(c, ST_DNS, true, 0, NULL, x->query_frame, x->response_frame,
               "DNS lookup of %s answered with %zu SRV and %zu address "

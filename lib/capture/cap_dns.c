@@ -110,6 +110,8 @@ static void emit(kmsdiag_capture_t *cap, kd_dns_q_t *q, uint64_t frame,
     d->rcode = -1;
   if (!d->answered)
     d->client_code = HR_SERVER_FAILURE;
+  else if (d->truncated)
+    d->client_code = 0; /* retried over TCP: that answer decides */
   else if (d->rcode == 3)
     d->client_code = HR_NAME_ERROR;
   else if (d->rcode != 0)
@@ -260,13 +262,8 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
     kd_cap_note(cap, fc->frame, 0,
                 "DNS answer truncated (TC bit): the client retries over TCP");
   parse_answers(cap, &r, an, &q->d);
-  if ((flags & 0x0200) && !tcp && q->d.rcode == 0 && q->d.n_srv == 0 &&
-      q->d.n_addr == 0) {
-    /* the TCP retry carries the real answer: keep waiting for it */
-    q->d.answered = false;
-    q->d.response_frame = 0;
-    return;
-  }
+  if ((flags & 0x0200) && !tcp)
+    q->d.truncated = true;
   emit(cap, q, fc->frame, fc->sec, fc->nsec);
   q->used = false;
 }

@@ -6,6 +6,7 @@
  * flow evicted) and idle flows are expired on capture time, so memory is
  * bounded whatever the file size. */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,9 +342,37 @@ static bool exchange_incomplete(const kd_flow_t *f) {
   return !f->rpc.any_response;
 }
 
+static void consume(kmsdiag_capture_t *cap, kd_flow_t *f, bool from_client,
+                    const kd_frame_ctx_t *fc);
+
+/* Give up on holes in one direction that the capture will not fill: all
+ * of them (the flow is over) or those the peer has acknowledged (the data
+ * was delivered but not captured). Decoding resumes after each hole. */
+static void drain_holes(kmsdiag_capture_t *cap, kd_flow_t *f, bool from_client,
+                        const kd_frame_ctx_t *fc, bool all, uint32_t acked) {
+  kd_stream_t *s = from_client ? &f->up : &f->down;
+  for (int i = 0; i < 64 && s->ooo; i++) {
+    if (!all && (int32_t)(acked - s->ooo->seq) < 0)
+      break;
+    uint32_t missing = s->ooo->seq - s->next_seq;
+    uint64_t at = s->ooo->frame;
+    kd_cap_note(cap, at, 0,
+                "%" PRIu32 " bytes of the %s stream are missing from the "
+                "capture before this frame; decoding resumes at the next "
+                "PDU",
+                missing, from_client ? "client" : "server");
+    kd_frame_ctx_t c2 = *fc;
+    c2.frame = at;
+    if (kd_stream_skip_gap(s, &cap->mem, at) || s->len)
+      consume(cap, f, from_client, &c2);
+  }
+}
+
 /* Flow is over (closed, reset, idle or evicted): report what is pending. */
 static void flow_end(kmsdiag_capture_t *cap, kd_flow_t *f, uint64_t frame) {
   kd_frame_ctx_t fc = {frame, cap->now_sec, cap->now_nsec};
+  drain_holes(cap, f, true, &fc, true, 0);
+  drain_holes(cap, f, false, &fc, true, 0);
   if (f->kind == KD_FLOW_KMS) {
     if (f->syn_count > 0 && !f->synack && !f->connect_reported) {
       f->connect_reported = true;
@@ -601,6 +630,13 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
       f->connect_reported = true;
       flow_event(cap, f, KMSDIAG_CONN_ESTABLISHED, cap->frame, false);
     }
+  }
+
+  /* the peer acknowledged data the capture holds a hole for */
+  if (ack) {
+    kd_stream_t *o = from_client ? &f->down : &f->up;
+    if (o->ooo && (int32_t)(p->ack - o->ooo->seq) >= 0)
+      drain_holes(cap, f, !from_client, &fc, false, p->ack);
   }
 
   kd_stream_t *s = from_client ? &f->up : &f->down;

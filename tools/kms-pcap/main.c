@@ -350,6 +350,7 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
     kmsdiag_json_t *j = G.j;
     json_common(ev);
     kmsdiag_json_str(j, "transport", d->tcp ? "tcp" : "udp");
+    kmsdiag_json_bool(j, "truncated", d->truncated);
     kmsdiag_json_uint(j, "id", d->id);
     kmsdiag_json_strn(j, "qname", d->qname, strlen(d->qname));
     kmsdiag_json_str(j, "qtype", qtype_name(d->qtype));
@@ -408,6 +409,8 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
       sb_printf(&b, "%s%s", i ? ", " : "; address ",
                 kmsdiag_endpoint_to_str(&d->addr[i], false, srv, sizeof srv));
   }
+  if (d->truncated)
+    sb_printf(&b, " (truncated: retried over TCP)");
   if (d->client_code)
     sb_printf(&b, " -> client code 0x%08" PRIX32, d->client_code);
   add_line(ev, &b);
@@ -688,7 +691,9 @@ static void do_exchange(const kmsdiag_capture_event_t *ev) {
   }
 
   sb_t b = {0};
-  if (have_rq) {
+  if (!x->request_frame) {
+    /* the request is not in the capture: only the response line */
+  } else if (have_rq) {
     sb_printf(&b, "KMS request V%u.%u: ", rq.version_major,
               rq.version_minor);
     sb_printf(&b, "%s", prod ? prod : "unknown product");
@@ -707,7 +712,8 @@ static void do_exchange(const kmsdiag_capture_event_t *ev) {
                             : x->request_len ? "could not be decoded"
                                              : "not captured");
   }
-  add_line_at(ev, x->request_frame, &b);
+  if (x->request_frame)
+    add_line_at(ev, x->request_frame, &b);
   memset(&b, 0, sizeof b);
   if (!x->has_response) {
     sb_printf(&b, "KMS response: NONE seen");
@@ -726,6 +732,8 @@ static void do_exchange(const kmsdiag_capture_event_t *ev) {
       sb_printf(&b, ", HWID %s", kmsdiag_kms_hwid_to_str(rs.hwid, hw));
     }
     sb_printf(&b, ", %s", rs.verified ? "verified" : "NOT verified");
+    if (!x->request_frame)
+      sb_printf(&b, " (its request is not in the capture)");
   } else {
     sb_printf(&b, "KMS response: could not be decoded");
   }
