@@ -1200,10 +1200,19 @@ static void decide(kmsdiag_doctor_t *d, ctx_t *x) {
     else if (x->pinned_from_slmgr)
       add_fix(d, "Pin a host that works, or clear the pin to use DNS "
                  "discovery: slmgr /skms <kms-host>:1688 or slmgr /ckms");
-    if (ref || hr == HR_232B || !x->pinned_from_slmgr)
-      fixes_for(d, x, hr, ref);
-    else
+    if (hr == HR_232B) {
+      add_fix(d, "The pinned name does not resolve: correct the pin "
+                 "(slmgr /skms <kms-host-fqdn>:1688) or add the host's A "
+                 "record; nslookup %s shows what the client gets",
+              x->ntargets ? x->targets[0].host : "<name>");
+      if (!x->pinned_from_slmgr || !good)
+        add_fix(d, "Or clear the pin and use DNS discovery: slmgr /ckms");
       add_fix(d, "Then retry: slmgr /ato");
+    } else if (ref || !x->pinned_from_slmgr) {
+      fixes_for(d, x, hr, ref);
+    } else {
+      add_fix(d, "Then retry: slmgr /ato");
+    }
     return;
   }
 

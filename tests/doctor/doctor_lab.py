@@ -119,6 +119,9 @@ SCENARIOS = {
                       0, None, True,
                       [("resolver_config", "info", None), ("srv_lookup", "ok", None),
                        ("rpc", "ok", None)], []),
+    "host_option_nxdomain": (dict(), ["--host", "gone.kd7.test"], 1, "0x8007232B",
+                             False, [("resolve", "fail", "0x8007232B")],
+                             ["slmgr /skms", "slmgr /ckms", "nslookup gone.kd7.test"]),
     "host_option_dead": (dict(), ["--host", "127.0.7.12"], 1, "0xC004F074",
                          False, [("tcp", "fail", "0x800706BA")], []),
 }
