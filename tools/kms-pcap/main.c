@@ -31,7 +31,7 @@
 #include "tool.h"
 
 #define MAX_PORTS 64
-#define MAX_LINES 200000
+#define MAX_LINES 100000
 #define MAX_HOSTS 1024
 #define MAX_CLIENTS 4096
 
@@ -653,6 +653,18 @@ static void do_exchange(const kmsdiag_capture_event_t *ev) {
     kmsdiag_json_str(j, "ndr", x->ndr64 ? "ndr64" : "ndr32");
     frame_or_null("request_frame", x->request_frame);
     frame_or_null("response_frame", x->response_frame);
+    if (x->request_frame) {
+      fmt_time(x->request_sec, x->request_nsec, t, sizeof t);
+      kmsdiag_json_str(j, "request_captured", t);
+    } else {
+      kmsdiag_json_null(j, "request_captured");
+    }
+    if (x->response_frame) {
+      fmt_time(x->response_sec, x->response_nsec, t, sizeof t);
+      kmsdiag_json_str(j, "response_captured", t);
+    } else {
+      kmsdiag_json_null(j, "response_captured");
+    }
     if (have_rq) {
       kmsdiag_kms_request_write_json(j, "request", &rq);
     } else {
