@@ -66,6 +66,7 @@ typedef struct target {
   uint16_t port;
   bool pinned;       /* from --host or slmgr /skms */
   bool no_address;   /* SRV target without any address: not probed */
+  bool cached;       /* the host slmgr shows as found through DNS */
   size_t probe_index;
   const kmsdiag_probe_result_t *r;
 } target_t;
@@ -826,6 +827,9 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
     if (!r)
       continue;
     subject_of(t, subj, sizeof subj);
+    /* the cached host is context: its failures are warnings */
+    kmsdiag_doctor_status_t fst =
+        t->cached ? KMSDIAG_DOCTOR_WARN : KMSDIAG_DOCTOR_FAIL;
     if (t->pinned && kmsdiag_probe_result_address(r)[0] &&
         strcmp(kmsdiag_probe_result_address(r), t->host) != 0) {
       snprintf(subj, sizeof subj, "%s %s port %u", t->label,
@@ -839,7 +843,7 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
     const char *msg = kmsdiag_probe_result_message(r);
     if (!kmsdiag_probe_result_ok(r) && reached == KMSDIAG_PROBE_STAGE_NONE &&
         failed == KMSDIAG_PROBE_STAGE_NONE) {
-      add_check(d, x, "resolve", KMSDIAG_DOCTOR_FAIL,
+      add_check(d, x, "resolve", fst,
                 rs == KMSDIAG_EDNS ? HR_232B : hr, subj, "%s",
                 msg && *msg ? msg : kmsdiag_strerror(rs));
       continue;
@@ -855,7 +859,7 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
                          !kmsdiag_probe_result_ok(r) && hr != 0 &&
                          reached >= KMSDIAG_PROBE_STAGE_KMS;
       if (kms_refused) {
-        add_check(d, x, "kms", KMSDIAG_DOCTOR_FAIL, hr, subj,
+        add_check(d, x, "kms", fst, hr, subj,
                   "activation request answered (V%u), count %u, ePID %s, "
                   "but the client would not be activated: %s",
                   kmsdiag_probe_result_protocol(r),
@@ -887,7 +891,7 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
                     kmsdiag_probe_result_verified(r) ? "verified"
                                                      : "NOT verified");
       } else if (s == (int)failed) {
-        add_check(d, x, names[s], KMSDIAG_DOCTOR_FAIL,
+        add_check(d, x, names[s], fst,
                   s == KMSDIAG_PROBE_STAGE_KMS ? hr : (det ? det : hr), subj,
                   "%s%s", msg && *msg ? msg : kmsdiag_strerror(rs),
                   s < (int)kmsdiag_probe_result_stage_requested(r)
@@ -906,12 +910,12 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
       const char *epid = kmsdiag_probe_result_epid(r);
       if (need)
         add_check(d, x, "threshold",
-                  count >= need ? KMSDIAG_DOCTOR_OK : KMSDIAG_DOCTOR_FAIL,
+                  count >= need ? KMSDIAG_DOCTOR_OK : fst,
                   count >= need ? 0 : HR_F038, subj,
                   "host count %u, %s needs %u", (unsigned)count,
                   prod ? prod->name : "the product", (unsigned)need);
       if (skew > SKEW_LIMIT_S || skew < -SKEW_LIMIT_S)
-        add_check(d, x, "clock", KMSDIAG_DOCTOR_FAIL, HR_F06C, subj,
+        add_check(d, x, "clock", fst, HR_F06C, subj,
                   "host and client clocks differ by %lld s (limit 4 h)",
                   (long long)skew);
       if (epid && prod) {
@@ -921,7 +925,7 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
             kmsdiag_epid_can_activate(&e, prod, &v) == KMSDIAG_OK) {
           kmsdiag_doctor_status_t hs =
               v.answer == KMSDIAG_ACTIVATE_YES ? KMSDIAG_DOCTOR_OK
-              : v.answer == KMSDIAG_ACTIVATE_NO ? KMSDIAG_DOCTOR_FAIL
+              : v.answer == KMSDIAG_ACTIVATE_NO ? fst
                                                 : KMSDIAG_DOCTOR_WARN;
           add_check(d, x, "host_key", hs, v.hresult, subj, "%s%s%s",
                     v.csvlk ? v.csvlk->name : "host key not identified",
@@ -933,10 +937,31 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
         }
       }
     } else if (failed == KMSDIAG_PROBE_STAGE_KMS && hr == HR_F06C) {
-      add_check(d, x, "clock", KMSDIAG_DOCTOR_FAIL, HR_F06C, subj,
+      add_check(d, x, "clock", fst, HR_F06C, subj,
                 "the host refused the request's timestamp: client and host "
                 "clocks differ by more than 4 hours");
     }
+  }
+}
+
+static void cached_check(kmsdiag_doctor_t *d, ctx_t *x) {
+  for (size_t i = 0; i < x->ntargets; i++) {
+    const target_t *t = &x->targets[i];
+    if (!t->cached)
+      continue;
+    if (t->r && kmsdiag_probe_result_ok(t->r))
+      add_check(d, x, "cached_host", KMSDIAG_DOCTOR_OK, 0, t->label,
+                "the cached host %s answers: the client returns to it at "
+                "renewal", t->label);
+    else
+      add_check(d, x, "cached_host", KMSDIAG_DOCTOR_WARN,
+                t->r ? kmsdiag_probe_result_detail_hresult(t->r) : 0, t->label,
+                "the cached host %s fails (%s): at renewal the client tries "
+                "it first, then asks DNS again",
+                t->label,
+                t->r && *kmsdiag_probe_result_message(t->r)
+                    ? kmsdiag_probe_result_message(t->r)
+                    : "not probed");
   }
 }
 
@@ -977,7 +1002,8 @@ static void set_cause(kmsdiag_doctor_t *d, const char *f, ...) {
 
 static const target_t *first_ok(const ctx_t *x, bool pinned) {
   for (size_t i = 0; i < x->ntargets; i++)
-    if (x->targets[i].pinned == pinned && x->targets[i].r &&
+    if (x->targets[i].pinned == pinned && !x->targets[i].cached &&
+        x->targets[i].r &&
         kmsdiag_probe_result_ok(x->targets[i].r))
       return &x->targets[i];
   return NULL;
@@ -987,7 +1013,8 @@ static const target_t *first_ok(const ctx_t *x, bool pinned) {
 static const target_t *first_kms_refusal(const ctx_t *x, bool pinned) {
   for (size_t i = 0; i < x->ntargets; i++) {
     const target_t *t = &x->targets[i];
-    if (t->pinned == pinned && t->r && !kmsdiag_probe_result_ok(t->r) &&
+    if (t->pinned == pinned && !t->cached && t->r &&
+        !kmsdiag_probe_result_ok(t->r) &&
         (kmsdiag_probe_result_stage_failed(t->r) == KMSDIAG_PROBE_STAGE_KMS ||
          kmsdiag_probe_result_stage_reached(t->r) == KMSDIAG_PROBE_STAGE_KMS) &&
         kmsdiag_probe_result_hresult(t->r) != 0)
@@ -1104,7 +1131,8 @@ static void failed_list(const ctx_t *x, bool pinned, char *buf, size_t sz) {
     const target_t *t = &x->targets[i];
     const char *why;
     int w;
-    if (t->pinned != pinned || (t->r && kmsdiag_probe_result_ok(t->r)))
+    if (t->pinned != pinned || t->cached ||
+        (t->r && kmsdiag_probe_result_ok(t->r)))
       continue;
     why = t->no_address ? "no address"
           : t->r        ? kmsdiag_probe_result_message(t->r)
@@ -1330,8 +1358,17 @@ kmsdiag_status_t kmsdiag_doctor_run(kmsdiag_doctor_t *d) {
   }
   if (!d->host)
     step_dns(d, x);
+  /* the cached host: with host caching on, the client goes back to it
+   * first at renewal and asks DNS again only when it fails */
+  if (!x->pinned_spec && x->sp && x->sp->dns_host && x->sp->host_caching != 0 &&
+      x->err == KMSDIAG_OK &&
+      add_target(x, x->sp->dns_host, x->sp->dns_host,
+                 x->sp->dns_port ? x->sp->dns_port : 1688, false, false))
+    x->targets[x->ntargets - 1].cached = true;
   if (x->err == KMSDIAG_OK)
     step_probe(d, x);
+  if (x->err == KMSDIAG_OK)
+    cached_check(d, x);
   if (x->err == KMSDIAG_OK)
     decide(d, x);
   d->verdict.fixes = (const char *const *)d->fixes;
