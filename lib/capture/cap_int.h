@@ -153,6 +153,9 @@ typedef struct kd_rpc_state {
   bool any_request;
   bool any_response;
   uint64_t exchanges;
+  unsigned notes[2];            /* notes about this flow, per direction */
+  struct kmsdiag_rpc_reasm *reasm[2]; /* fragment reassembly, per direction
+                                         (created on the first fragment) */
   kd_rpc_pending_t pend[KD_RPC_MAX_PENDING];
 } kd_rpc_state_t;
 

@@ -25,6 +25,9 @@ void kd_rpc_init(kd_rpc_state_t *r) {
 }
 
 void kd_rpc_free(kd_rpc_state_t *r) {
+  kmsdiag_rpc_reasm_free(r->reasm[0]);
+  kmsdiag_rpc_reasm_free(r->reasm[1]);
+  r->reasm[0] = r->reasm[1] = NULL;
   for (int i = 0; i < KD_RPC_MAX_PENDING; i++) {
     free(r->pend[i].req);
     r->pend[i].req = NULL;
@@ -348,12 +351,18 @@ static size_t resync(const uint8_t *d, size_t n) {
   return n >= 15 ? n - 15 : 0; /* keep a possible partial header */
 }
 
+/* At most a few notes per flow direction: a port-1688 flow that does not
+ * carry RPC must not flood the notes. */
+static bool may_note(kd_flow_t *f, bool from_client) {
+  return f->rpc.notes[from_client ? 0 : 1]++ < 3;
+}
+
 void kd_rpc_consume(kmsdiag_capture_t *cap, kd_flow_t *f, kd_stream_t *s,
                     bool from_client, const kd_frame_ctx_t *fc) {
   for (int guard = 0; guard < 4096 && s->len > 0; guard++) {
     if (s->gap) {
       size_t skip = resync(s->buf, s->len);
-      if (skip)
+      if (skip && may_note(f, from_client))
         kd_cap_note(cap, fc->frame, 0,
                     "missing TCP data on %s stream: %zu bytes skipped to "
                     "resynchronise on an RPC header",
@@ -368,10 +377,11 @@ void kd_rpc_consume(kmsdiag_capture_t *cap, kd_flow_t *f, kd_stream_t *s,
     if (st == KMSDIAG_ETRUNC)
       return;
     if (st != KMSDIAG_OK) {
-      kd_cap_note(cap, fc->frame, 0,
-                  "%s stream of a KMS flow does not hold an RPC header "
-                  "(%s); looking for the next one",
-                  from_client ? "client" : "server", kmsdiag_strerror(st));
+      if (may_note(f, from_client))
+        kd_cap_note(cap, fc->frame, 0,
+                    "%s stream of a KMS flow does not hold an RPC header "
+                    "(%s); looking for the next one",
+                    from_client ? "client" : "server", kmsdiag_strerror(st));
       s->gap = true;
       kd_stream_consume(s, 1);
       continue;
@@ -389,10 +399,33 @@ void kd_rpc_consume(kmsdiag_capture_t *cap, kd_flow_t *f, kd_stream_t *s,
     } else if ((pdu.hdr.pfc_flags & 3) != 3 &&
                (pdu.hdr.ptype == KMSDIAG_RPC_REQUEST ||
                 pdu.hdr.ptype == KMSDIAG_RPC_RESPONSE)) {
-      kd_cap_note(cap, fc->frame, 0,
-                  "fragmented RPC %s (flags 0x%02x): KMS never fragments; "
-                  "not decoded",
-                  kmsdiag_rpc_ptype_name(pdu.hdr.ptype), pdu.hdr.pfc_flags);
+      /* KMS peers never fragment, but a call may come in fragments:
+       * join them, then handle the whole call */
+      kmsdiag_rpc_reasm_t **ra = &f->rpc.reasm[from_client ? 0 : 1];
+      bool complete = false;
+      const uint8_t *stub = NULL;
+      size_t stub_len = 0;
+      kmsdiag_status_t rs = KMSDIAG_ENOMEM;
+      if (*ra || kmsdiag_rpc_reasm_new(ra) == KMSDIAG_OK)
+        rs = kmsdiag_rpc_reasm_add(*ra, &pdu, &complete, &stub, &stub_len);
+      if (rs != KMSDIAG_OK) {
+        if (may_note(f, from_client))
+          kd_cap_note(cap, fc->frame, 0,
+                      "RPC %s fragment (flags 0x%02x) does not continue the "
+                      "call in progress: %s",
+                      kmsdiag_rpc_ptype_name(pdu.hdr.ptype),
+                      pdu.hdr.pfc_flags, kmsdiag_strerror(rs));
+      } else if (complete) {
+        if (pdu.hdr.ptype == KMSDIAG_RPC_REQUEST && from_client) {
+          pdu.u.request.stub = stub;
+          pdu.u.request.stub_len = stub_len;
+          on_request(cap, f, &pdu, fc);
+        } else if (pdu.hdr.ptype == KMSDIAG_RPC_RESPONSE && !from_client) {
+          pdu.u.response.stub = stub;
+          pdu.u.response.stub_len = stub_len;
+          on_response(cap, f, &pdu, fc);
+        }
+      }
     } else if (from_client) {
       switch (pdu.hdr.ptype) {
       case KMSDIAG_RPC_BIND:

@@ -389,6 +389,7 @@ typedef struct scenario {
                                   3 fault, 4 reset after request,
                                   5 silence after request */
   bool split;                  /* request over 3 segments, out of order */
+  bool rpc_fragments;          /* request as two RPC fragments */
 } scenario_t;
 
 static const char *APP_WINDOWS = "55c92734-d682-4d71-983e-d6ec3f16059f";
@@ -467,7 +468,22 @@ static void kms_exchange(conn_t *k, const scenario_t *sc) {
        "encode request");
   must(kmsdiag_rpc_encode_request(2, ctx, ndr64, req, rlen, &pdu, &plen),
        "encode request pdu");
-  if (sc->split && plen > 200) {
+  if (sc->rpc_fragments && plen > 64) {
+    /* the same call as two fragments: FIRST with the first half of the
+     * stub, LAST with the rest (24-byte request header each) */
+    size_t stub = plen - 24, half = stub / 2;
+    for (int part = 0; part < 2; part++) {
+      size_t off = part ? 24 + half : 24, n = part ? stub - half : half;
+      uint8_t *fr = malloc(24 + n);
+      memcpy(fr, pdu, 24);
+      fr[3] = (uint8_t)((pdu[3] & ~3u) | (part ? 2u : 1u));
+      fr[8] = (uint8_t)((24 + n) & 0xff);
+      fr[9] = (uint8_t)((24 + n) >> 8);
+      memcpy(fr + 24, pdu + off, n);
+      data(k, true, fr, 24 + n);
+      free(fr);
+    }
+  } else if (sc->split && plen > 200) {
     /* three segments delivered 2, 1, 1 again (retransmission), 3 */
     size_t a = 100, b = 200;
     uint32_t base = k->cseq;
@@ -853,6 +869,16 @@ int main(int argc, char **argv) {
     conn_t k = conn(cl, 49833, kmshost, 1688);
     handshake(&k);
     scenario_t s = base_scenario("pc-\x1b[31mred\xe2\x80\xae.corp");
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 22. the request as two RPC fragments (FIRST, then LAST) */
+  if (pcap_open(dir, "kms-rpc-fragmented", 1)) {
+    host_t cl = v4(10, 20, 1, 57);
+    conn_t k = conn(cl, 49836, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-057.corp.example");
+    s.rpc_fragments = true;
     kms_exchange(&k, &s);
     pcap_close();
   }
