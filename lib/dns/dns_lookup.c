@@ -162,8 +162,19 @@ static void peer_text(const struct sockaddr *sa, char *buf, size_t bufsz) {
 }
 
 static ares_socket_t sf_socket(int domain, int type, int protocol, void *ud) {
-  (void)ud;
-  return socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  kmsdiag_dns_t *d = ud;
+  int fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  if (fd >= 0 && type == SOCK_DGRAM) {
+    /* one UDP socket carries every query in flight: room for a burst of
+     * answers (the kernel caps this at net.core.rmem_max) */
+    int want = (int)(d->max_inflight * 2048u);
+    if (want < 262144)
+      want = 262144;
+    if (want > (8 << 20))
+      want = 8 << 20;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  }
+  return fd;
 }
 
 static int sf_close(ares_socket_t fd, void *ud) {

@@ -27,7 +27,7 @@ as the current user with every path inside a temporary directory, and is
 stopped (SIGTERM, then SIGKILL) when the block or command ends.
 """
 import contextlib
-import errno
+import ctypes
 import os
 import random
 import shutil
@@ -46,6 +46,16 @@ SKIP = 77
 
 class LabError(Exception):
     pass
+
+
+def _die_with_parent():
+    """preexec_fn: NSD gets SIGTERM when the harness process dies, so a
+    killed test never leaves a server behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def find_nsd():
@@ -162,6 +172,10 @@ class NsdLab:
             "  verbosity: 1",
             "  hide-version: yes",
             "  minimal-responses: no",
+            # Debian builds NSD with response rate limiting (200 answers/s
+            # per /24 by default): off, tests and benchmarks send bursts
+            "  rrl-ratelimit: 0",
+            "  rrl-whitelist-ratelimit: 0",
             "  round-robin: no",
             "remote-control:",
             "  control-enable: no",
@@ -220,6 +234,7 @@ class NsdLab:
                 stdout=subprocess.DEVNULL,
                 stderr=open(os.path.join(self.dir, "nsd.stderr"), "w"),
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
             deadline = time.monotonic() + self.startup_timeout
             while time.monotonic() < deadline:
@@ -313,11 +328,21 @@ def main(argv):
             print("usage: nsd_lab.py run [--zone N=F]... -- CMD...", file=sys.stderr)
             return 2
         cmd = args[1:]
+        child = None
+
+        def on_signal(signum, _frame):
+            if child and child.poll() is None:
+                child.send_signal(signum)
+            raise SystemExit(128 + signum)
+
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, on_signal)
         try:
             with NsdLab(zones or default_zones()) as lab:
                 env = dict(os.environ)
                 env.update(lab.env())
-                return subprocess.call(cmd, env=env)
+                child = subprocess.Popen(cmd, env=env)
+                return child.wait()
         except LabError as e:
             print("SKIP: " + str(e))
             return SKIP
