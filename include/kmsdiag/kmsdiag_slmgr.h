@@ -15,6 +15,9 @@
  *   if (p && p->pinned_host) ...   (slmgr /skms is set)
  *   kmsdiag_slmgr_free(s);
  *
+ * Office's "ospp.vbs /dstatus" output (LICENSE NAME, LICENSE STATUS,
+ * ERROR CODE, ...) is read too.
+ *
  * Input: UTF-8 (with or without BOM), UTF-16LE or UTF-16BE (with a BOM,
  * or recognised by its zero bytes), CRLF / LF / CR line ends. Labels are
  * the English ones slmgr.vbs prints, matched without regard to case
@@ -84,7 +87,8 @@ typedef enum kmsdiag_slmgr_license {
  *  are NULL when the text did not hold the field; numbers come with a
  *  has_ flag. All pointers are owned by the kmsdiag_slmgr_t. */
 typedef struct kmsdiag_slmgr_product {
-  unsigned first_line;          /*!< 1-based line of the block's "Name:" */
+  unsigned first_line;          /*!< 1-based first line of the block (its
+                                     "Name:", or a field printed before it) */
   const char *name;             /*!< "Name:" (edition) */
   const char *description;      /*!< "Description:" */
   const char *channel_text;     /*!< channel word as printed, e.g.

@@ -328,7 +328,7 @@ enum field {
   F_IGNORE, F_SVC_VERSION, F_NAME, F_DESC, F_ACTID, F_APPID, F_EPID,
   F_KEYCHAN, F_PARTIAL, F_LICENSE, F_EXPIRATION, F_NOTIF, F_CMID,
   F_SKMS_DOMAIN, F_PINNED, F_DNSHOST, F_DNSAUTO, F_KMSIP, F_KMSEPID,
-  F_ACTINT, F_RENINT, F_COUNT, F_LPORT, F_ERROR
+  F_ACTINT, F_RENINT, F_COUNT, F_LPORT, F_ERROR, F_CACHING
 };
 
 struct label {
@@ -379,6 +379,17 @@ static const struct label k_labels[] = {
     {"Failed requests received", F_IGNORE},
     {"Requests with License Status", F_IGNORE},
     {"Error", F_ERROR},
+    /* Office's ospp.vbs /dstatus prints the same facts with its own labels */
+    {"LICENSE NAME", F_NAME},
+    {"LICENSE DESCRIPTION", F_DESC},
+    {"SKU ID", F_ACTID},
+    {"Last 5 characters of installed product key", F_PARTIAL},
+    {"ERROR CODE", F_ERROR},
+    {"KMS host caching", F_CACHING},
+    {"Activation Type Configuration", F_IGNORE},
+    {"REMAINING GRACE", F_IGNORE},
+    {"PRODUCT ID", F_IGNORE},
+    {"ERROR DESCRIPTION", F_IGNORE},
 };
 
 enum message {
@@ -537,6 +548,10 @@ static const struct {
   const char *text;
   kmsdiag_slmgr_license_t v;
 } k_license[] = {
+    /* ospp.vbs: ---LICENSED---, ---OOB_GRACE---, ... (dashes dropped) */
+    {"OOB_GRACE", KMSDIAG_SLMGR_LICENSE_OOB_GRACE},
+    {"OOT_GRACE", KMSDIAG_SLMGR_LICENSE_OOT_GRACE},
+    {"NOTIFICATIONS", KMSDIAG_SLMGR_LICENSE_NOTIFICATION},
     {"Unlicensed", KMSDIAG_SLMGR_LICENSE_UNLICENSED},
     {"Licensed", KMSDIAG_SLMGR_LICENSE_LICENSED},
     {"Initial grace period", KMSDIAG_SLMGR_LICENSE_OOB_GRACE},
@@ -568,7 +583,10 @@ static void apply_field(kmsdiag_slmgr_t *s, prod_t **cur, unsigned line,
     }
     return;
   case F_NAME:
-    p = *cur = new_block(s, line);
+    /* fields seen before the first name (ospp.vbs prints the SKU ID
+     * first) opened an unnamed block: it is this product's */
+    if (!p || p->pub.name)
+      p = *cur = new_block(s, line);
     if (!p)
       return;
     p->pub.name = store(s, line, p->name, v, n, "Name");
@@ -622,6 +640,10 @@ static void apply_field(kmsdiag_slmgr_t *s, prod_t **cur, unsigned line,
   case F_LICENSE:
     p->pub.license_text = store(s, line, p->license_text, v, n, "License Status");
     p->pub.license = KMSDIAG_SLMGR_LICENSE_UNKNOWN;
+    while (n > 0 && *v == '-') {
+      v++;
+      n--;
+    }
     for (size_t i = 0; i < sizeof k_license / sizeof k_license[0]; i++)
       if (has_prefix_ci(v, n, k_license[i].text)) {
         p->pub.license = k_license[i].v;
@@ -675,6 +697,14 @@ static void apply_field(kmsdiag_slmgr_t *s, prod_t **cur, unsigned line,
       p->pub.dns_host = store(s, line, p->dns_host, host, strlen(host), "host");
       p->pub.dns_port = port;
     }
+    break;
+  case F_CACHING:
+    if (has_prefix_ci(v, n, "Enabled"))
+      p->pub.host_caching = 1;
+    else if (has_prefix_ci(v, n, "Disabled"))
+      p->pub.host_caching = 0;
+    else
+      warnf(s, line, "KMS host caching: neither Enabled nor Disabled");
     break;
   case F_DNSAUTO:
     if (find_ci(v, n, "not available") >= 0)

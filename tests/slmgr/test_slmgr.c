@@ -399,6 +399,47 @@ static void test_blocks_and_values(void) {
   kmsdiag_slmgr_free(s);
 }
 
+/* Office's ospp.vbs /dstatus: other labels, same facts. */
+static void test_ospp(void) {
+  static const char txt[] =
+      "---Processing--------------------------\r\n"
+      "---------------------------------------\r\n"
+      "PRODUCT ID: 00434-80000-00000-AA000\r\n"
+      "SKU ID: d450596f-894d-49e0-966a-fd39ed4c4c64\r\n"
+      "LICENSE NAME: Office 16, Office16ProPlusVL_KMS_Client edition\r\n"
+      "LICENSE DESCRIPTION: Office 16, VOLUME_KMSCLIENT channel\r\n"
+      "BETA EXPIRATION: 01/01/1601\r\n"
+      "LICENSE STATUS:  ---OOB_GRACE--- \r\n"
+      "ERROR CODE: 0xC004F074\r\n"
+      "ERROR DESCRIPTION: The Software Licensing Service reported that the\r\n"
+      "REMAINING GRACE: 29 days  (41760 minute(s) before expiring)\r\n"
+      "Last 5 characters of installed product key: 6MWKP\r\n"
+      "Activation Type Configuration: ALL\r\n"
+      "\tKMS machine name from DNS: kms01.corp.example:1688\r\n"
+      "\tActivation Interval: 120 minutes\r\n"
+      "\tRenewal Interval: 10080 minutes\r\n"
+      "\tKMS host caching: Disabled\r\n"
+      "---------------------------------------\r\n"
+      "---Exiting-----------------------------\r\n";
+  kmsdiag_slmgr_t *s;
+  const kmsdiag_slmgr_product_t *p;
+  uint32_t code = 0;
+  CHECK_EQ(kmsdiag_slmgr_new(&s), KMSDIAG_OK);
+  CHECK_EQ(kmsdiag_slmgr_parse(s, txt, sizeof txt - 1), KMSDIAG_OK);
+  p = kmsdiag_slmgr_primary(s);
+  CHECK(p && p->name && strstr(p->name, "Office16ProPlusVL_KMS_Client"));
+  CHECK(p && p->channel == KMSDIAG_SLMGR_CHANNEL_KMSCLIENT);
+  CHECK(p && p->has_activation_id);
+  CHECK(p && p->license == KMSDIAG_SLMGR_LICENSE_OOB_GRACE);
+  CHECK(p && p->partial_key && strcmp(p->partial_key, "6MWKP") == 0);
+  CHECK(p && p->dns_host && strcmp(p->dns_host, "kms01.corp.example") == 0);
+  CHECK(p && p->has_renewal_interval && p->renewal_interval == 10080);
+  CHECK(p && p->host_caching == 0);
+  CHECK(kmsdiag_slmgr_last_error(s, &code));
+  CHECK_EQ_U64(code, 0xC004F074u);
+  kmsdiag_slmgr_free(s);
+}
+
 static void test_errors(void) {
   kmsdiag_slmgr_t *s;
   CHECK_EQ(kmsdiag_slmgr_new(&s), KMSDIAG_OK);
@@ -467,6 +508,7 @@ int main(void) {
   test_wrapped();
   test_channels();
   test_blocks_and_values();
+  test_ospp();
   test_errors();
   test_json();
   return check_finish();
