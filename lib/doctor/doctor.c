@@ -1304,8 +1304,11 @@ static void decide(kmsdiag_doctor_t *d, ctx_t *x) {
   if (ref)
     set_cause(d, "%s refuses with 0x%08X: %s", ref->label, hr,
               kmsdiag_probe_result_message(ref->r));
-  else
+  else if (list[0])
     set_cause(d, "every KMS host found through DNS fails: %s", list);
+  else
+    set_cause(d, "the SRV records name no usable host (every target is "
+                 "\".\" or could not be probed)");
   fixes_for(d, x, hr, ref);
   (void)v;
 }

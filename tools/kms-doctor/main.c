@@ -236,9 +236,19 @@ int main(int argc, char **argv) {
     rc = tool_usage_error("--server: expected ADDR[:PORT][,ADDR[:PORT]...]");
     goto out;
   }
-  if (resolv && kmsdiag_doctor_set_resolv_conf(d, resolv) != KMSDIAG_OK) {
-    rc = tool_usage_error("--resolv-conf: path too long");
-    goto out;
+  if (resolv) {
+    FILE *f = fopen(resolv, "rb");
+    if (!f) {
+      fprintf(stderr, "%s: --resolv-conf ", tool_name());
+      tool_puts_escaped(stderr, resolv);
+      fprintf(stderr, ": cannot be read\n");
+      goto out;
+    }
+    fclose(f);
+    if (kmsdiag_doctor_set_resolv_conf(d, resolv) != KMSDIAG_OK) {
+      rc = tool_usage_error("--resolv-conf: path too long");
+      goto out;
+    }
   }
   if (product) {
     const kmsdiag_product_t *cand[8];
