@@ -61,6 +61,25 @@ if LC_ALL=C grep -q $'\033\|\007\|\342\200\256' <<<"$out"; then
 fi
 grep -q 'Verdict: 0xC004F074' <<<"$out" || fail "no verdict for the dead host"
 
+# the same hostile text with invalid UTF-8, in JSON: every line parses,
+# is valid UTF-8 and carries a "type"
+# (a resolver configuration without any domain: no DNS query leaves)
+printf 'nameserver 127.0.0.1:9\n' >/tmp/kd-cli-resolv.$$
+printf 'Name: \033[2J\xff\xfe\xc3(\r\nDescription: x, VOLUME_KMSCLIENT channel\r\nRegistered KMS machine name: 127.0.7.250:9\r\n' |
+  "$bin" --json --timeout 500 --resolv-conf /tmp/kd-cli-resolv.$$ --slmgr - >/tmp/kd-cli-json.$$
+rc=$?
+[ "$rc" -eq 1 ] || fail "hostile slmgr --json: exit $rc, want 1"
+"${PYTHON:-python3}" - /tmp/kd-cli-json.$$ <<'PY' || fail "hostile slmgr --json: output is not clean JSON Lines"
+import json, sys
+data = open(sys.argv[1], "rb").read()
+text = data.decode("utf-8")          # strict: raises on invalid UTF-8
+assert "\x1b" not in text
+recs = [json.loads(l) for l in text.splitlines()]
+assert recs and all(isinstance(r, dict) and "type" in r for r in recs)
+assert recs[-1]["type"] == "verdict" and recs[-1]["hresult"] == "0xC004F074"
+PY
+rm -f /tmp/kd-cli-json.$$ /tmp/kd-cli-resolv.$$
+
 if command -v man >/dev/null 2>&1; then
   MANWIDTH=80 man -l "$man" >/dev/null 2>&1 || fail "man page does not render"
 fi
