@@ -631,9 +631,18 @@ static void step_dns(kmsdiag_doctor_t *d, ctx_t *x) {
     }
     for (size_t k = 0; k < r->nproblems; k++) {
       const kmsdiag_dns_problem_t *pb = &r->problems[k];
-      /* targets without addresses get their own srv_target check */
-      if (pb->severity == KMSDIAG_DNS_INFO ||
-          (pb->rule && strcmp(pb->rule, "target-no-address") == 0))
+      /* problems that restate the lookup's outcome (srv_lookup) or a
+       * target's (srv_target) are not repeated */
+      static const char *const restated[] = {
+          "nxdomain", "no-srv-data", "servfail", "no-domain", "query-failed",
+          "connection-refused", "invalid-name", "target-no-address",
+          "target-root"};
+      bool skip = pb->severity == KMSDIAG_DNS_INFO;
+      for (size_t q = 0; !skip && pb->rule &&
+                         q < sizeof restated / sizeof restated[0];
+           q++)
+        skip = strcmp(pb->rule, restated[q]) == 0;
+      if (skip)
         continue;
       add_check(d, x, "srv_record", KMSDIAG_DOCTOR_WARN, 0, r->qname,
                 "%s: %s", pb->rule, pb->message ? pb->message : "");
