@@ -1049,6 +1049,13 @@ static void fixes_for(kmsdiag_doctor_t *d, const ctx_t *x, uint32_t hr,
     add_fix(d, "Then retry: slmgr /ato");
     break;
   case HR_232B:
+    for (size_t i = 0; i < d->nchecks; i++)
+      if (strcmp(d->checks[i].pub.name, "srv_record") == 0 &&
+          strncmp(d->checks[i].pub.evidence, "near-miss-label", 15) == 0) {
+        add_fix(d, "A record exists under a misspelled name (see the "
+                   "srv_record warning): rename it to _vlmcs._tcp.%s", dom);
+        break;
+      }
     add_fix(d, "Publish the record where the client looks: _vlmcs._tcp.%s "
                "SRV 0 0 1688 <kms-host-fqdn>. (or let the KMS host register "
                "it: slmgr /sdns on the host, then restart sppsvc)", dom);

@@ -61,7 +61,7 @@ SCENARIOS = {
                       [("srv_lookup", "fail", "0x8007232B")], ["_vlmcs._tcp"]),
     "near_miss_label": (dict(domain="typo.kd7.test"), [], 1, "0x8007232B", False,
                         [("srv_lookup", "fail", "0x8007232B"),
-                         ("srv_record", "warn", None)], []),
+                         ("srv_record", "warn", None)], ["misspelled"]),
     "name_without_srv": (dict(domain="nodata.kd7.test"), [], 1, "0x8007251D",
                          False, [("srv_lookup", "fail", "0x8007251D")], ["SRV"]),
     "dns_server_down": (dict(domain="good.kd7.test", server="closed"), [], 1,
