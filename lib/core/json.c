@@ -219,10 +219,20 @@ void kmsdiag_json_uint(kmsdiag_json_t *j, const char *key, uint64_t value) {
 void kmsdiag_json_double(kmsdiag_json_t *j, const char *key, double value) {
   if (!j || !begin_value(j, key))
     return;
-  if (isfinite(value))
-    kd_buf_printf(&j->buf, "%.17g", value);
-  else
+  if (isfinite(value)) {
+    /* The shortest precision that reads back as the same double, so that
+     * 1.543 prints as 1.543, not 1.5429999999999999. */
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+      snprintf(tmp, sizeof tmp, "%.*g", prec, value);
+      if (strtod(tmp, NULL) == value)
+        break;
+    }
+    kd_buf_puts(&j->buf, tmp);
+  }
+  else {
     kd_buf_puts(&j->buf, "null");
+  }
   end_value(j);
 }
 

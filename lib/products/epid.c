@@ -503,11 +503,20 @@ kmsdiag_status_t kmsdiag_epid_can_activate_lines(
   const kmsdiag_csvlk_t *k;
   char yes[128], no[128];
   const char *basis;
+  kmsdiag_line_mask_t sel;
   if (!out)
     return KMSDIAG_EINVAL;
-  memset(out, 0, sizeof *out);
-  if (!e || !product)
+  if (!e || !product) {
+    memset(out, 0, sizeof *out);
     return KMSDIAG_EINVAL;
+  }
+  /* The product lines asked about, worked out before `out` is cleared:
+   * gcc 12.2 at -O2 miscompiled "lines &= product->lines" placed after
+   * the memset (it used the register the inlined memset had clobbered). */
+  sel = lines & product->lines;
+  if (!sel)
+    sel = product->lines;
+  memset(out, 0, sizeof *out);
   if (!e->syntax_ok) {
     set_reason(out,
              "the ePID could not be parsed, so the host key is unknown");
@@ -527,11 +536,8 @@ kmsdiag_status_t kmsdiag_epid_can_activate_lines(
                (unsigned)e->key_id, (unsigned)e->group_id);
     return KMSDIAG_OK;
   }
-  lines &= product->lines;
-  if (!lines)
-    lines = product->lines;
-  out->lines_yes = lines & k->activates;
-  out->lines_no = lines & ~k->activates;
+  out->lines_yes = sel & k->activates;
+  out->lines_no = sel & ~k->activates;
   out->verified = k->confidence != KMSDIAG_CONF_UNVERIFIED &&
                   product->confidence != KMSDIAG_CONF_UNVERIFIED;
   basis = k->confidence == KMSDIAG_CONF_MS

@@ -118,11 +118,14 @@ static void test_json_misuse(void) {
   kmsdiag_json_str(j, "type", "x");
   kmsdiag_json_hex32(j, "code", 0xC004F074u);
   kmsdiag_json_double(j, "nan", 0.0 / 0.0);
+  kmsdiag_json_double(j, "ms", 1.543);
+  kmsdiag_json_double(j, "third", 1.0 / 3.0);
   kmsdiag_json_object_end(j);
   kmsdiag_json_endline(j);
   CHECK_EQ(kmsdiag_json_status(j), KMSDIAG_OK);
   CHECK_STR(kmsdiag_json_text(j, NULL),
-            "{\"type\":\"x\",\"code\":\"0xC004F074\",\"nan\":null}\n");
+            "{\"type\":\"x\",\"code\":\"0xC004F074\",\"nan\":null,"
+            "\"ms\":1.543,\"third\":0.3333333333333333}\n");
   kmsdiag_json_free(j);
   kmsdiag_json_free(NULL);
 }
