@@ -658,7 +658,8 @@ static bool ends_with_ci(const char *s, const char *suffix) {
 static void outcome_problem(kmsdiag_dns_result_t *r) {
   const char *srv = r->server[0] ? r->server : "the DNS server";
   if (r->status == KMSDIAG_EINVAL) {
-    if (r->domain || r->qname)
+    if (r->domain || r->qname ||
+        (r->source && strcmp(r->source, "exact-name") == 0))
       kd_dns_problem(r, KMSDIAG_DNS_ERROR, "invalid-name",
                      "not a valid DNS name: %s",
                      r->error ? r->error : "invalid");

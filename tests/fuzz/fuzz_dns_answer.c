@@ -25,10 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     kmsdiag_dns_result_free(r);
   }
   {
+    static const char target[] = "kms1.corp.example.";
     kmsdiag_dns_srv_t s;
     char err[256];
     memset(&s, 0, sizeof s);
-    s.target = strdup("kms1.corp.example.");
+    s.target = malloc(sizeof target);
+    if (s.target)
+      memcpy(s.target, target, sizeof target);
     if (s.target)
       (void)kd_dns_parse_addr(&s, data, size, err, sizeof err);
     free(s.target);
