@@ -21,9 +21,11 @@
  * Input: UTF-8 (with or without BOM), UTF-16LE or UTF-16BE (with a BOM,
  * or recognised by its zero bytes), CRLF / LF / CR line ends. Labels are
  * the English ones slmgr.vbs prints, matched without regard to case
- * after leading blanks. A line that is not a label and follows a long
- * labelled line is taken as the continuation of a hard-wrapped value (the
- * two parts are joined without a blank unless one side had one).
+ * after leading blanks. A line that is not a label and follows a labelled
+ * line of at least 40 bytes that is (nearly, within 8 bytes) as long as the
+ * longest line of the text is taken as the continuation of a value a
+ * console hard-wrapped at its width (the parts are joined without a blank
+ * unless one side had one).
  *
  * Limits: KMSDIAG_SLMGR_MAX_INPUT bytes of input, KMSDIAG_SLMGR_MAX_LINES
  * lines, KMSDIAG_SLMGR_MAX_PRODUCTS product blocks; values longer than

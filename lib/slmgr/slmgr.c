@@ -21,6 +21,9 @@
 #define V KMSDIAG_SLMGR_VALUE_MAX + 1u
 #define LINE_MAX_BYTES 4096u  /* a logical line is cut here */
 #define WRAP_MIN_LEN 40u      /* only lines at least this long can wrap */
+#define WRAP_SLACK 8u         /* ... and only when they are within this many
+                                 bytes of the longest line: a console wraps
+                                 every long line at the same width */
 #define WARN_TEXT_MAX 160u
 
 typedef struct prod {
@@ -779,6 +782,7 @@ typedef struct pending {
   size_t vstart;
   size_t last_phys_len;       /* length of its last physical line */
   bool cut;
+  size_t wrap_at;             /* longest physical line minus WRAP_SLACK */
 } pending_t;
 
 static void flush(kmsdiag_slmgr_t *s, prod_t **cur, pending_t *pd) {
@@ -829,7 +833,7 @@ static void handle_line(kmsdiag_slmgr_t *s, prod_t **cur, pending_t *pd,
   lab = find_label(t, n, &vstart);
   m = lab ? M_NONE : find_message(t, n);
   if (!lab && m == M_NONE && pd->label && !looks_like_label(t, n) &&
-      pd->last_phys_len >= WRAP_MIN_LEN) {
+      pd->last_phys_len >= WRAP_MIN_LEN && pd->last_phys_len >= pd->wrap_at) {
     /* continuation of a hard-wrapped value */
     bool prev_blank = pd->len > 0 && pd->text[pd->len - 1] == ' ';
     if (lead_blank && !prev_blank)
@@ -923,6 +927,21 @@ kmsdiag_status_t kmsdiag_slmgr_parse(kmsdiag_slmgr_t *s, const void *data,
   if (!pd) {
     kd_buf_free(&text);
     return fail(s, KMSDIAG_ENOMEM, 0, "out of memory");
+  }
+  /* first pass: the longest line, the width a console would wrap at */
+  {
+    size_t cur_len = 0, longest = 0;
+    kd_reader_t lr;
+    kd_rd_init(&lr, text.data, text.len);
+    while (kd_rd_remaining(&lr) > 0) {
+      uint8_t c = kd_rd_u8(&lr);
+      if (c == '\n' || c == '\r') {
+        cur_len = 0;
+      } else if (++cur_len > longest) {
+        longest = cur_len;
+      }
+    }
+    pd->wrap_at = longest > WRAP_SLACK ? longest - WRAP_SLACK : 0;
   }
   kd_rd_init(&r, text.data, text.len);
   while (kd_rd_remaining(&r) > 0) {

@@ -234,6 +234,17 @@ static void test_wrapped(void) {
                                "very long tail that goes on") == 0);
   CHECK(p && p->channel == KMSDIAG_SLMGR_CHANNEL_KMSCLIENT);
 
+  /* a long value line followed by junk (a prompt pasted along) keeps its
+   * value when longer lines show the text was not wrapped there */
+  static const char prompt[] =
+      "Installation ID: 4083175420513773640915362384607290134135688104512045303182123740\n"
+      "    Registered KMS machine name: kms01.corp.example.com:1688\n"
+      "C:\\Windows\\system32>\n";
+  CHECK_EQ(kmsdiag_slmgr_parse(s, prompt, sizeof prompt - 1), KMSDIAG_OK);
+  p = kmsdiag_slmgr_primary(s);
+  CHECK(p && p->pinned_host &&
+        strcmp(p->pinned_host, "kms01.corp.example.com") == 0);
+
   /* short lines never swallow the next one */
   static const char shortl[] = "Name: X\nrandom junk line\nLicense Status: Licensed\n";
   CHECK_EQ(kmsdiag_slmgr_parse(s, shortl, sizeof shortl - 1), KMSDIAG_OK);
