@@ -167,6 +167,16 @@ typedef struct kmsdiag_cap_fault {
   uint64_t request_frame;   /*!< the request it answers, 0 if unknown */
 } kmsdiag_cap_fault_t;
 
+/*! Steps of an activation attempt, as bits of kmsdiag_cap_diagnosis_t
+ *  steps. */
+enum {
+  KMSDIAG_CAP_STEP_DNS = 1,      /*!< an SRV or host lookup */
+  KMSDIAG_CAP_STEP_CONNECT = 2,  /*!< a TCP connection attempt */
+  KMSDIAG_CAP_STEP_BIND = 4,     /*!< an RPC bind */
+  KMSDIAG_CAP_STEP_REQUEST = 8,  /*!< a KMS request */
+  KMSDIAG_CAP_STEP_RESPONSE = 16 /*!< a response (or fault) */
+};
+
 typedef struct kmsdiag_cap_diagnosis {
   const char *kind;         /*!< "client" (per-client outcome) or a global
                                  finding: "duplicate_cmid", "clock_skew",
@@ -176,6 +186,8 @@ typedef struct kmsdiag_cap_diagnosis {
   uint32_t hresult;         /*!< the code the client would report (0 = ok) */
   const char *stage;        /*!< furthest step: "dns", "connect", "bind",
                                  "request", "response" */
+  unsigned steps;           /*!< KMSDIAG_CAP_STEP_* seen for this client
+                                 (0 for global findings) */
   const char *message;      /*!< one-line explanation; may quote untrusted
                                  text: escape before showing */
   const char *remedy;       /*!< what to do, or NULL */

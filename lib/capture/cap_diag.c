@@ -53,6 +53,7 @@ typedef struct client {
   unsigned order;
   bool skew_reported;
   bool attempt_failed; /* the current connection already failed */
+  unsigned steps;      /* KMSDIAG_CAP_STEP_* seen */
 } client_t;
 
 typedef struct cmid_ent {
@@ -296,6 +297,7 @@ static void on_dns(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   client_t *c = client_get(d, &ev->client);
   if (!c)
     return;
+  c->steps |= KMSDIAG_CAP_STEP_DNS;
   if (x->client_code == 0) {
     if (x->truncated)
       return; /* the TCP retry tells */
@@ -325,6 +327,7 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   char srv[KMSDIAG_ENDPOINT_STRLEN];
   if (!c)
     return;
+  c->steps |= KMSDIAG_CAP_STEP_CONNECT;
   kmsdiag_endpoint_to_str(&ev->server, true, srv, sizeof srv);
   switch (x->state) {
   case KMSDIAG_CONN_ESTABLISHED:
@@ -367,6 +370,7 @@ static void on_bind(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   client_t *c = client_get(d, &ev->client);
   if (!c)
     return;
+  c->steps |= KMSDIAG_CAP_STEP_CONNECT | KMSDIAG_CAP_STEP_BIND;
   if (x->accepted) {
     if (c->stage <= ST_BIND)
       c->stage = ST_BIND;
@@ -395,6 +399,8 @@ static void on_fault(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   client_t *c = client_get(d, &ev->client);
   if (!c)
     return;
+  c->steps |= KMSDIAG_CAP_STEP_CONNECT | KMSDIAG_CAP_STEP_REQUEST |
+              KMSDIAG_CAP_STEP_RESPONSE;
   const char *nm = kmsdiag_rpc_fault_name(x->status);
   outcome(c, ST_REQUEST, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
           x->request_frame, ev->frame,
@@ -535,6 +541,11 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
   }
   if (!c)
     return;
+  c->steps |= KMSDIAG_CAP_STEP_CONNECT;
+  if (x->request_frame)
+    c->steps |= KMSDIAG_CAP_STEP_REQUEST;
+  if (x->has_response)
+    c->steps |= KMSDIAG_CAP_STEP_RESPONSE;
   if (x->stub_error && !x->has_response) {
     outcome(c, ST_REQUEST, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
             x->request_frame, 0, "request could not be decoded (%s)",
@@ -694,6 +705,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
     g->kind = "client";
     g->workstation = c->workstation[0] ? c->workstation : NULL;
     g->stage = stage_names[c->stage];
+    g->steps = c->steps;
     if (!c->decided) {
       g->ok = false;
       g->hresult = HR_UNAVAILABLE;

@@ -736,6 +736,13 @@ static void do_exchange(const kmsdiag_capture_event_t *ev) {
   } else if (have_rs) {
     sb_printf(&b, "KMS response: ePID ");
     sb_esc(&b, rs.epid);
+    kmsdiag_epid_t ep;
+    if (kmsdiag_epid_parse_at(rs.epid, strlen(rs.epid), x->response_sec,
+                              &ep) == KMSDIAG_OK &&
+        ep.syntax_ok && (ep.host_os || ep.csvlk))
+      sb_printf(&b, " (host %s, host key %s)",
+                ep.host_os ? ep.host_os->name : "unknown",
+                ep.csvlk ? ep.csvlk->name : "unknown");
     sb_printf(&b, ", count %" PRIu32 ", activation %" PRIu32
                   " min, renewal %" PRIu32 " min",
               rs.count, rs.activation_interval, rs.renewal_interval);
@@ -775,6 +782,9 @@ static void do_note(const kmsdiag_capture_event_t *ev) {
   push_str(&G.notes, &G.nnotes, b.p);
 }
 
+static const char *const step_names[] = {"dns", "connect", "bind",
+                                         "request", "response"};
+
 static void do_diag(const kmsdiag_capture_event_t *ev) {
   const kmsdiag_cap_diagnosis_t *d = &ev->u.diagnosis;
   char a[KMSDIAG_ENDPOINT_STRLEN], fr[32];
@@ -802,6 +812,11 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
     kmsdiag_json_hex32(j, "hresult", d->hresult);
     kmsdiag_json_str(j, "hresult_name", d->hresult ? nm : "S_OK");
     kmsdiag_json_str(j, "stage", d->stage);
+    kmsdiag_json_array_begin(j, "steps");
+    for (unsigned i = 0; i < 5; i++)
+      if (d->steps & (1u << i))
+        kmsdiag_json_str(j, NULL, step_names[i]);
+    kmsdiag_json_array_end(j);
     kmsdiag_json_strn(j, "message", d->message, strlen(d->message));
     kmsdiag_json_array_begin(j, "evidence");
     for (size_t i = 0; i < d->n_evidence; i++)
@@ -835,6 +850,16 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
   else
     sb_printf(&b, ": 0x%08" PRIX32 " %s (at %s)\n", d->hresult,
               nm ? nm : "", d->stage);
+  if (d->steps) {
+    sb_addn(&b, "    steps:", 10);
+    bool first = true;
+    for (unsigned i = 0; i < 5; i++)
+      if (d->steps & (1u << i)) {
+        sb_printf(&b, "%s%s", first ? " " : " -> ", step_names[i]);
+        first = false;
+      }
+    sb_addn(&b, "\n", 1);
+  }
   sb_addn(&b, "    ", 4);
   sb_esc(&b, d->message);
   if (d->n_evidence) {
