@@ -428,7 +428,7 @@ static void step_slmgr(kmsdiag_doctor_t *d, ctx_t *x) {
 static void step_product(kmsdiag_doctor_t *d, ctx_t *x) {
   const kmsdiag_product_t *found[4];
   size_t n = 0;
-  const char *how = "default";
+  const char *how = "the default; name the client's with --product";
   char lines[512];
   size_t used = 0;
   x->product = NULL;
