@@ -61,6 +61,21 @@ typedef struct kd_syn {
 
 #define KD_SYN_SLOTS 16384
 
+/* IPv4 datagrams being put together from fragments (small, fixed). */
+#define KD_FRAG_SLOTS 32
+#define KD_FRAG_MAX 16384 /* largest datagram payload reassembled */
+typedef struct kd_frag {
+  bool used;
+  uint8_t src[4], dst[4];
+  uint16_t id;
+  uint8_t proto;
+  int64_t sec;          /* first fragment's time */
+  uint64_t frame;       /* first fragment's frame */
+  size_t total;         /* payload length, once the last fragment is seen */
+  uint8_t *buf;         /* KD_FRAG_MAX bytes */
+  uint8_t bits[KD_FRAG_MAX / 8 / 8]; /* 8-byte blocks received */
+} kd_frag_t;
+
 typedef struct kd_diag kd_diag_t;
 
 struct kmsdiag_capture {
@@ -87,6 +102,8 @@ struct kmsdiag_capture {
   char (*dns_targets)[KMSDIAG_CAP_NAME_MAX]; /* SRV targets to follow */
   size_t n_dns_targets;
   kd_syn_t *syns; /* KD_SYN_SLOTS */
+  kd_frag_t *frags; /* KD_FRAG_SLOTS, on the first fragment */
+  bool v6frag_noted;
   kd_diag_t *diag;
 };
 

@@ -43,7 +43,15 @@ typedef struct kd_pkt {
   size_t paylen;
   size_t wire_paylen;  /* payload length the headers announce */
   bool truncated;      /* payload cut by the snapshot length */
-  bool fragment;       /* an IP fragment (not reassembled) */
+  bool fragment;       /* an IP fragment: not decoded past IP */
+  /* IPv4 fragment details (when fragment and family 4) */
+  uint16_t frag_id;
+  uint8_t frag_proto;
+  bool frag_more;
+  size_t frag_off;      /* byte offset of this fragment's data */
+  const uint8_t *frag_data; /* captured data of the fragment */
+  size_t frag_len;
+  bool frag_cut;        /* fewer bytes captured than the header says */
   /* damage: a static description and the frame offset it refers to */
   const char *err;
   size_t err_off;

@@ -79,7 +79,7 @@ static int decode_ipv4(kd_reader_t *r, size_t base, kd_pkt_t *p) {
   uint8_t vihl = kd_rd_u8(r);
   (void)kd_rd_u8(r);
   uint16_t tot = kd_rd_be16(r);
-  (void)kd_rd_be16(r);
+  uint16_t ident = kd_rd_be16(r);
   uint16_t frag = kd_rd_be16(r);
   (void)kd_rd_u8(r);
   uint8_t proto = kd_rd_u8(r);
@@ -104,14 +104,21 @@ static int decode_ipv4(kd_reader_t *r, size_t base, kd_pkt_t *p) {
   kd_rd_seek(r, start + ihl);
   if (!kd_rd_ok(r))
     return fail(p, KMSDIAG_ETRUNC, "IPv4 options truncated", base + start + 20);
+  size_t avail = kd_rd_remaining(r);
+  size_t wire = (size_t)tot - ihl;
   if ((frag & 0x3fff) != 0) { /* MF set or offset non-zero */
     p->fragment = true;
     p->proto = KD_PKT_OTHER;
+    p->frag_id = ident;
+    p->frag_proto = proto;
+    p->frag_more = (frag & 0x2000) != 0;
+    p->frag_off = (size_t)(frag & 0x1fff) * 8;
+    p->frag_len = avail < wire ? avail : wire;
+    p->frag_cut = avail < wire;
+    p->frag_data = kd_rd_ptr(r, p->frag_len);
     return KMSDIAG_OK;
   }
   kd_reader_t l4;
-  size_t avail = kd_rd_remaining(r);
-  size_t wire = (size_t)tot - ihl;
   kd_rd_sub(r, avail < wire ? avail : wire, &l4);
   return decode_l4(&l4, base + start + ihl, proto, wire, p);
 }

@@ -166,6 +166,10 @@ KMSDIAG_API void kmsdiag_capture_free(kmsdiag_capture_t *cap) {
   free(cap->dns_q);
   free(cap->dns_targets);
   free(cap->syns);
+  if (cap->frags)
+    for (size_t i = 0; i < KD_FRAG_SLOTS; i++)
+      free(cap->frags[i].buf);
+  free(cap->frags);
   kd_buf_free(&cap->note_buf);
   kd_diag_free(cap);
   free(cap);
@@ -696,6 +700,140 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
 
 /* ---- feeding ------------------------------------------------------------------------- */
 
+static void frag_add(kmsdiag_capture_t *cap, const kd_pkt_t *p);
+
+/* TCP and UDP handling of one decoded packet. */
+static void dispatch(kmsdiag_capture_t *cap, const kd_pkt_t *pk) {
+  const kd_pkt_t p = *pk;
+  if (p.proto == KD_PKT_TCP) {
+    cap->st.tcp_packets++;
+    handle_tcp(cap, &p);
+  } else if (p.proto == KD_PKT_UDP) {
+    cap->st.udp_packets++;
+    if ((p.sport == 53 || p.dport == 53) && p.paylen) {
+      kmsdiag_endpoint_t s, d;
+      ep_set(&s, p.family, p.src, p.sport);
+      ep_set(&d, p.family, p.dst, p.dport);
+      kd_frame_ctx_t fc = {cap->frame, cap->now_sec, cap->now_nsec};
+      kd_dns_message(cap, &fc, &s, &d, false, p.payload, p.paylen);
+    }
+  }
+}
+
+/* ---- IPv4 fragments ------------------------------------------------------- */
+
+static void frag_free(kd_frag_t *g) {
+  free(g->buf);
+  memset(g, 0, sizeof *g);
+}
+
+static bool frag_complete(const kd_frag_t *g) {
+  if (!g->total)
+    return false;
+  size_t blocks = (g->total + 7) / 8;
+  for (size_t b = 0; b < blocks; b++)
+    if (!(g->bits[b / 8] & (1u << (b % 8))))
+      return false;
+  return true;
+}
+
+/* Put IPv4 fragments together (bounded: 32 datagrams of at most 16 KiB,
+ * oldest dropped first); a complete datagram is decoded like any
+ * packet, tied to the frame of its last fragment. */
+static void frag_add(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
+  if (!cap->frags) {
+    cap->frags = calloc(KD_FRAG_SLOTS, sizeof *cap->frags);
+    if (!cap->frags)
+      return;
+  }
+  if (p->frag_cut) {
+    kd_cap_note(cap, cap->frame, 0,
+                "IPv4 fragment cut by the snapshot length: its datagram "
+                "cannot be put together");
+    return;
+  }
+  kd_frag_t *g = NULL, *oldest = NULL;
+  for (size_t i = 0; i < KD_FRAG_SLOTS; i++) {
+    kd_frag_t *x = &cap->frags[i];
+    if (x->used && x->id == p->frag_id && x->proto == p->frag_proto &&
+        memcmp(x->src, p->src, 4) == 0 && memcmp(x->dst, p->dst, 4) == 0) {
+      g = x;
+      break;
+    }
+    if (!x->used || cap->now_sec - x->sec > 30) {
+      if (!oldest || oldest->used)
+        oldest = x;
+    } else if (!oldest || (oldest->used && x->sec < oldest->sec)) {
+      oldest = x;
+    }
+  }
+  if (!g) {
+    g = oldest;
+    if (g->used)
+      frag_free(g); /* incomplete and oldest: given up */
+    g->used = true;
+    g->id = p->frag_id;
+    g->proto = p->frag_proto;
+    memcpy(g->src, p->src, 4);
+    memcpy(g->dst, p->dst, 4);
+    g->sec = cap->now_sec;
+    g->frame = cap->frame;
+  }
+  if (p->frag_off + p->frag_len > KD_FRAG_MAX) {
+    kd_cap_note(cap, cap->frame, 0,
+                "fragmented IPv4 datagram larger than %d bytes: not put "
+                "together",
+                KD_FRAG_MAX);
+    frag_free(g);
+    return;
+  }
+  if (!g->buf) {
+    g->buf = malloc(KD_FRAG_MAX);
+    if (!g->buf) {
+      frag_free(g);
+      return;
+    }
+  }
+  if (p->frag_len)
+    memcpy(g->buf + p->frag_off, p->frag_data, p->frag_len);
+  size_t end = p->frag_off + p->frag_len;
+  for (size_t b = p->frag_off / 8; b * 8 < end; b++) {
+    /* a block counts when this fragment covers it to its end, or when the
+     * fragment is the last one */
+    if (b * 8 + 8 <= end || !p->frag_more)
+      g->bits[b / 8] |= (uint8_t)(1u << (b % 8));
+  }
+  if (!p->frag_more)
+    g->total = end;
+  if (!frag_complete(g))
+    return;
+  size_t n = 20 + g->total;
+  uint8_t *pkt = malloc(n);
+  if (pkt) {
+    memset(pkt, 0, 20);
+    pkt[0] = 0x45;
+    pkt[2] = (uint8_t)(n >> 8);
+    pkt[3] = (uint8_t)n;
+    pkt[4] = (uint8_t)(g->id >> 8);
+    pkt[5] = (uint8_t)g->id;
+    pkt[8] = 64;
+    pkt[9] = g->proto;
+    memcpy(pkt + 12, g->src, 4);
+    memcpy(pkt + 16, g->dst, 4);
+    memcpy(pkt + 20, g->buf, g->total);
+    kd_pkt_t q;
+    if (kd_cap_decode(12, pkt, n, &q) == KMSDIAG_OK && q.family == 4 &&
+        !q.fragment)
+      dispatch(cap, &q);
+    else
+      kd_cap_note(cap, cap->frame, 0,
+                  "reassembled IPv4 datagram is malformed: %s",
+                  q.err ? q.err : "unknown");
+    free(pkt);
+  }
+  frag_free(g);
+}
+
 KMSDIAG_API kmsdiag_status_t kmsdiag_capture_feed(kmsdiag_capture_t *cap,
                                                   const kmsdiag_frame_t *fr) {
   if (!cap || !fr || (!fr->data && fr->caplen))
@@ -737,25 +875,17 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_feed(kmsdiag_capture_t *cap,
   cap->st.ip_packets++;
   if (p.fragment) {
     cap->st.fragments++;
-    if (cap->st.fragments == 1)
+    if (p.family == 4) {
+      frag_add(cap, &p);
+    } else if (!cap->v6frag_noted) {
+      cap->v6frag_noted = true;
       kd_cap_note(cap, cap->frame, 0,
-                  "IP fragments are not reassembled (first one here); a "
-                  "fragmented KMS or DNS message is not decoded");
+                  "IPv6 fragments are not reassembled (first one here); a "
+                  "fragmented KMS or DNS message over IPv6 is not decoded");
+    }
     goto done;
   }
-  if (p.proto == KD_PKT_TCP) {
-    cap->st.tcp_packets++;
-    handle_tcp(cap, &p);
-  } else if (p.proto == KD_PKT_UDP) {
-    cap->st.udp_packets++;
-    if ((p.sport == 53 || p.dport == 53) && p.paylen) {
-      kmsdiag_endpoint_t s, d;
-      ep_set(&s, p.family, p.src, p.sport);
-      ep_set(&d, p.family, p.dst, p.dport);
-      kd_frame_ctx_t fc = {cap->frame, cap->now_sec, cap->now_nsec};
-      kd_dns_message(cap, &fc, &s, &d, false, p.payload, p.paylen);
-    }
-  }
+  dispatch(cap, &p);
 done:
   if ((cap->st.frames % SWEEP_EVERY) == 0)
     sweep(cap);

@@ -28,6 +28,7 @@ static int g_vlan;      /* 802.1Q tag or 0 */
 static uint64_t g_us;   /* capture clock, microseconds since 1970 */
 static uint64_t g_seed; /* randomness of the encoders */
 static int g_fail;
+static size_t g_mtu;    /* IPv4 packets above this are fragmented; 0 none */
 
 #define T0 UINT64_C(1795341600000000) /* 2026-11-22T10:00:00Z */
 
@@ -43,7 +44,7 @@ static void put32(uint32_t v) { fwrite(&v, 4, 1, g_out); }
 static bool pcap_open(const char *dir, const char *name, int link) {
   char path[1024];
   snprintf(path, sizeof path, "%s/%s.pcap", dir, name);
-  g_out = fopen(path, "wb");
+  g_out = fopen(path, "w+b");
   if (!g_out) {
     fprintf(stderr, "gen_captures: %s: %s\n", path, strerror(errno));
     g_fail = 1;
@@ -51,6 +52,7 @@ static bool pcap_open(const char *dir, const char *name, int link) {
   }
   g_link = link;
   g_vlan = 0;
+  g_mtu = 0;
   g_us = T0;
   g_seed = 0x9E3779B97F4A7C15ull; /* per file, so CMIDs differ */
   for (const char *c = name; *c; c++)
@@ -153,6 +155,36 @@ static void emit_ip(const host_t *src, const host_t *dst, uint8_t proto,
   l4[csum_off] = (uint8_t)(c >> 8);
   l4[csum_off + 1] = (uint8_t)c;
   uint16_t et = src->fam == 4 ? 0x0800 : 0x86DD;
+  if (src->fam == 4 && g_mtu && 20 + l4len > g_mtu) {
+    /* IPv4 fragments of at most g_mtu bytes (data a multiple of 8) */
+    size_t step = (g_mtu - 20) & ~(size_t)7;
+    for (size_t off = 0; off < l4len; off += step) {
+      size_t n = l4len - off < step ? l4len - off : step;
+      bool more = off + n < l4len;
+      kd_buf_reset(&b);
+      kd_buf_put(&b, dst->mac, 6);
+      kd_buf_put(&b, src->mac, 6);
+      kd_buf_be16(&b, 0x0800);
+      kd_buf_u8(&b, 0x45);
+      kd_buf_u8(&b, 0);
+      kd_buf_be16(&b, (uint16_t)(20 + n));
+      kd_buf_be16(&b, 0x4242);
+      kd_buf_be16(&b, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
+      kd_buf_u8(&b, 128);
+      kd_buf_u8(&b, proto);
+      kd_buf_be16(&b, 0);
+      kd_buf_put(&b, src->a, 4);
+      kd_buf_put(&b, dst->a, 4);
+      uint16_t hc = csum_fold(csum_add(0, b.data + 14, 20));
+      b.data[24] = (uint8_t)(hc >> 8);
+      b.data[25] = (uint8_t)hc;
+      kd_buf_put(&b, l4 + off, n);
+      record(b.data, b.len);
+      tick(10);
+    }
+    kd_buf_free(&b);
+    return;
+  }
   if (g_link == 1) {
     kd_buf_put(&b, dst->mac, 6);
     kd_buf_put(&b, src->mac, 6);
@@ -880,6 +912,55 @@ int main(int argc, char **argv) {
     scenario_t s = base_scenario("pc-057.corp.example");
     s.rpc_fragments = true;
     kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 23. a big SRV answer (24 hosts) in two IPv4 fragments; the second
+   *     fragment arrives first */
+  if (pcap_open(dir, "dns-fragmented-answer", 1)) {
+    host_t cl = v4(10, 20, 1, 58);
+    static char names[24][40];
+    rr_t srv[24];
+    for (int i = 0; i < 24; i++) {
+      snprintf(names[i], sizeof names[i], "kms-host-%02d.branch%02d.corp.example",
+               i, i);
+      srv[i] = (rr_t){33, (uint16_t)(i / 8), 10, 1688, names[i], kmshost};
+    }
+    kd_buf_t b;
+    kd_buf_init(&b);
+    dns_msg(&b, 0x1a09, "_vlmcs._tcp.corp.example", 33, -1, NULL, 0, false);
+    udp(&cl, 50909, dns_server(), 53, b.data, b.len);
+    tick(2000);
+    kd_buf_reset(&b);
+    dns_msg(&b, 0x1a09, "_vlmcs._tcp.corp.example", 33, 0, srv, 24, false);
+    /* write the fragments to a scratch capture, then swap their order */
+    long at = ftell(g_out);
+    g_mtu = 1000;
+    udp(dns_server(), 53, &cl, 50909, b.data, b.len);
+    g_mtu = 0;
+    long end = ftell(g_out);
+    size_t n = (size_t)(end - at);
+    uint8_t *raw = malloc(n);
+    fseek(g_out, at, SEEK_SET);
+    if (raw && fread(raw, 1, n, g_out) == n) {
+      /* records: [16-byte header][len]... the first has caplen at 8 */
+      uint32_t l1 = (uint32_t)(raw[8] | raw[9] << 8 | raw[10] << 16 |
+                               (uint32_t)raw[11] << 24);
+      size_t r1 = 16 + l1;
+      fseek(g_out, at, SEEK_SET);
+      /* keep the timestamps in file order: swap the packet bytes only */
+      uint8_t *t = malloc(n);
+      if (t) {
+        memcpy(t, raw + r1, n - r1);        /* second record first */
+        memcpy(t + (n - r1), raw, r1);
+        memcpy(t, raw, 8);                  /* time of the first slot */
+        memcpy(t + (n - r1), raw + r1, 8);  /* time of the second slot */
+        fwrite(t, 1, n, g_out);
+        free(t);
+      }
+    }
+    free(raw);
+    fseek(g_out, 0, SEEK_END);
+    kd_buf_free(&b);
     pcap_close();
   }
   /* 20. a segment missing from the capture: noted, the first exchange

@@ -353,6 +353,7 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
     kmsdiag_json_bool(j, "truncated", d->truncated);
     kmsdiag_json_uint(j, "id", d->id);
     kmsdiag_json_strn(j, "qname", d->qname, strlen(d->qname));
+    kmsdiag_json_uint(j, "ancount", d->ancount);
     kmsdiag_json_str(j, "qtype", qtype_name(d->qtype));
     frame_or_null("query_frame", d->query_frame);
     frame_or_null("response_frame", d->response_frame);
@@ -408,6 +409,9 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
     for (size_t i = 0; i < d->n_addr; i++)
       sb_printf(&b, "%s%s", i ? ", " : "; address ",
                 kmsdiag_endpoint_to_str(&d->addr[i], false, srv, sizeof srv));
+    if (d->ancount > d->n_srv + d->n_addr)
+      sb_printf(&b, " (%zu more answer records)",
+                (size_t)d->ancount - d->n_srv - d->n_addr);
   }
   if (d->truncated)
     sb_printf(&b, " (truncated: retried over TCP)");
