@@ -21,7 +21,26 @@
  *    calls kmsdiag_dns_process() for each ready descriptor (and once after
  *    a timeout). kmsdiag_dns_run() is that loop for callers without one.
  *
- * A context is not thread-safe; use one per thread. */
+ * A context is not thread-safe; use one per thread. kmsdiag_dns_new() and
+ * kmsdiag_dns_free() initialise and release c-ares's library state, which
+ * c-ares 1.18 does not guard: create and free contexts from one thread.
+ *
+ * Event loop sketch (what kmsdiag_dns_run() does):
+ *
+ *   kmsdiag_dns_start(d, "corp.example", NULL, 0, on_done, ctx);
+ *   while (kmsdiag_dns_pending(d) > 0) {
+ *     kmsdiag_dns_fd_t f[16];
+ *     size_t n = kmsdiag_dns_fds(d, f, 16);       (also starts queued work)
+ *     ... poll() those fds (plus your own) for at most
+ *         kmsdiag_dns_next_timeout_ms(d) ...
+ *     for each ready DNS fd: kmsdiag_dns_process(d, fd, readable, writable);
+ *     on a timeout:          kmsdiag_dns_process(d, -1, false, false);
+ *   }
+ *
+ * Descriptors come and go between calls; ask kmsdiag_dns_fds() again each
+ * round. Completion callbacks run only inside kmsdiag_dns_process() and
+ * kmsdiag_dns_run(); a callback may start new lookups but must not free
+ * the context. */
 #ifndef KMSDIAG_DNS_H
 #define KMSDIAG_DNS_H
 

@@ -71,7 +71,9 @@ kmsdiag_zone_check_set_origin(kmsdiag_zone_check_t *c, const char *origin);
  *  queried through \p dns (borrowed; its servers, timeout and tries are
  *  used; must outlive the checks) and differences become findings with
  *  rules live-missing, live-extra, live-ttl, live-refused, live-no-answer.
- *  NULL turns live checks off. */
+ *  The checker runs \p dns's event loop (it must have no lookups of its
+ *  own pending) and turns its follow-up queries off
+ *  (kmsdiag_dns_set_follow_up). NULL turns live checks off. */
 KMSDIAG_API void kmsdiag_zone_check_set_live(kmsdiag_zone_check_t *c,
                                              kmsdiag_dns_t *dns);
 
