@@ -396,8 +396,26 @@ static void syntax_finding(zctx_t *x, unsigned long line, ldns_status st,
       }
     }
   }
-  add(x, line, KMSDIAG_DNS_ERROR, "syntax-error", NULL,
-      "cannot parse this record: %s", ldns_get_errorstr_by_id(st));
+  {
+    /* quote the record (tokens, printable ASCII only, capped) */
+    char text[100];
+    size_t k = 0;
+    for (size_t i = 0; i < nt && k + 2 < sizeof text; i++) {
+      if (i)
+        text[k++] = ' ';
+      for (size_t c = 0; c < t[i].n && k + 4 < sizeof text; c++)
+        text[k++] = t[i].p[c] >= 0x20 && t[i].p[c] < 0x7f ? (char)t[i].p[c]
+                                                          : '?';
+      if (k + 4 >= sizeof text) {
+        memcpy(text + k, "...", 3);
+        k += 3;
+        break;
+      }
+    }
+    text[k] = '\0';
+    add(x, line, KMSDIAG_DNS_ERROR, "syntax-error", NULL,
+        "cannot parse \"%s\": %s", text, ldns_get_errorstr_by_id(st));
+  }
 }
 
 static bool push_rec(zctx_t *x, ldns_rr *rr, unsigned long line, bool rel) {
