@@ -21,7 +21,7 @@
 #include "internal/reader.h"
 
 #define ZONE_MAX_FILE (64u << 20)
-#define ZONE_MAX_RECORDS 2000000u
+#define ZONE_MAX_RECORDS 500000u
 #define ZONE_MAX_FINDINGS 100000u
 #define ZONE_MAX_KMS 10000u
 #define ZONE_MAX_TOKENS 64
