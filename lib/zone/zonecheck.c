@@ -22,6 +22,7 @@
 
 #define ZONE_MAX_FILE (64u << 20)
 #define ZONE_MAX_RECORDS 500000u
+#define ZONE_MAX_STEPS 4000000u /* parser calls: records, blank lines... */
 #define ZONE_MAX_FINDINGS 100000u
 #define ZONE_MAX_KMS 10000u
 #define ZONE_MAX_TOKENS 64
@@ -468,8 +469,7 @@ static kmsdiag_status_t read_records(zctx_t *x, const char *origin,
     ldns_rdf_deep_free(org);
     return errno == ENOMEM ? KMSDIAG_ENOMEM : KMSDIAG_ESYS;
   }
-  for (unsigned long iter = 0; iter < 4 * (unsigned long)ZONE_MAX_RECORDS;
-       iter++) {
+  for (unsigned long iter = 0;; iter++) {
     ldns_rr *rr = NULL;
     ldns_status st;
     long after;
@@ -479,6 +479,13 @@ static kmsdiag_status_t read_records(zctx_t *x, const char *origin,
     unsigned long lead, line;
     if (ch == EOF)
       break;
+    if (iter >= ZONE_MAX_STEPS) {
+      add(x, lines_before + 1, KMSDIAG_DNS_ERROR, "too-many-records", NULL,
+          "more than %u lines, records or directives: the rest of the file "
+          "is not checked",
+          ZONE_MAX_STEPS);
+      break;
+    }
     ungetc(ch, fp);
     st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &org, &prev, &line_nr);
     after = ftell(fp);
