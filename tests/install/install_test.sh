@@ -30,7 +30,7 @@ ls "$tmp"/prefix/share/man/man1/*.1 >/dev/null 2>&1 && ok || bad "no man pages"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 flags=$(pkg-config --cflags --libs kmsdiag)
 # shellcheck disable=SC2086
-"$cc" -std=c11 -Wall -Werror $san -o "$tmp/consumer" "$src/consumer.c" $flags \
+"$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror $san -o "$tmp/consumer" "$src/consumer.c" $flags \
   -Wl,-rpath,"$libdir" && ok || bad "pkg-config build"
 out=$("$tmp/consumer")
 [ "$out" = '{"type":"consumer","status":"input truncated: it ends before a field it announces"}' ] \
