@@ -1,5 +1,9 @@
 /* fuzz_capture_pcap.c: a whole capture file (pcap or pcapng) in memory
  * through libpcap and the analyser, as kms-pcap reads it. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen (libFuzzer builds do not
+                                   get the project's definitions) */
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
