@@ -690,6 +690,8 @@ static void do_exchange(const kmsdiag_capture_event_t *ev) {
       kmsdiag_json_hex32(j, "hresult", x->hresult);
       kmsdiag_json_str(j, "hresult_name", x->hresult ? hr_name(x->hresult)
                                                      : "S_OK");
+      if (x->hresult)
+        (void)kmsdiag_error_write_json(j, "hresult_info", x->hresult);
     } else {
       kmsdiag_json_null(j, "hresult");
       kmsdiag_json_null(j, "hresult_name");
@@ -833,6 +835,8 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
       kmsdiag_json_array_end(j);
     }
     kmsdiag_json_str(j, "remedy", d->remedy);
+    if (!d->ok && d->hresult)
+      (void)kmsdiag_error_write_json(j, "hresult_info", d->hresult);
     kmsdiag_json_object_end(j);
     tool_json_emit(j);
     return;
