@@ -67,6 +67,8 @@ typedef struct target {
   bool pinned;       /* from --host or slmgr /skms */
   bool no_address;   /* SRV target without any address: not probed */
   bool cached;       /* the host slmgr shows as found through DNS */
+  bool key_doubt;    /* activated, but its ePID's host key should not */
+  size_t same_as;    /* 1 + index of an earlier target with this host:port */
   size_t probe_index;
   const kmsdiag_probe_result_t *r;
 } target_t;
@@ -89,6 +91,10 @@ typedef struct ctx {
   size_t ntargets;
   kmsdiag_probe_t *probe;
   char *probe_servers;
+  /* set by decide() for fixes_for(): who failed, and where */
+  bool fix_pinned;
+  bool fail_rpc_only;          /* every failing host passed tcp, failed rpc */
+  const target_t *first_rpc_fail;
   kmsdiag_status_t err;
 } ctx_t;
 
@@ -762,6 +768,37 @@ static char *resolv_servers_csv(const char *path) {
 
 /* ---- step: probes ---------------------------------------------------------- */
 
+/* Host names equal as DNS names: case-insensitive, a trailing dot or
+ * not. Addresses compare as text, which is what the user wrote. */
+static bool same_host_name(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la && a[la - 1] == '.')
+    la--;
+  if (lb && b[lb - 1] == '.')
+    lb--;
+  if (la != lb)
+    return false;
+  for (size_t i = 0; i < la; i++) {
+    unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+    if (ca >= 'A' && ca <= 'Z')
+      ca = (unsigned char)(ca + 32);
+    if (cb >= 'A' && cb <= 'Z')
+      cb = (unsigned char)(cb + 32);
+    if (ca != cb)
+      return false;
+  }
+  return true;
+}
+
+/* Two targets reach one host: the same name (a pin and the SRV target it
+ * names) or the same address (two SRV names for one address). The client
+ * may try both; one probe tells what each attempt meets. */
+static bool same_target(const target_t *a, const target_t *b) {
+  return same_host_name(a->host, b->host) ||
+         same_host_name(a->label, b->label) ||
+         same_host_name(a->host, b->label) || same_host_name(a->label, b->host);
+}
+
 static void subject_of(const target_t *t, char *buf, size_t sz) {
   if (t->no_address || strcmp(t->label, t->host) == 0)
     snprintf(buf, sz, "%s port %u", t->label, t->port);
@@ -811,6 +848,14 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
     target_t *t = &x->targets[i];
     if (t->no_address)
       continue;
+    /* the same host and port twice (a pin that DNS also gives, the cached
+     * host among the SRV targets) is probed once */
+    for (size_t j = 0; j < i && !t->same_as; j++)
+      if (!x->targets[j].no_address && !x->targets[j].same_as &&
+          x->targets[j].port == t->port && same_target(&x->targets[j], t))
+        t->same_as = j + 1;
+    if (t->same_as)
+      continue;
     st = kmsdiag_probe_add_target(p, t->host, t->port, &t->probe_index);
     if (st != KMSDIAG_OK) {
       t->no_address = true;
@@ -832,6 +877,30 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
     char subj[640];
     if (t->no_address)
       continue;
+    if (t->same_as) {
+      const target_t *o = &x->targets[t->same_as - 1];
+      r = t->r = o->r;
+      if (!r || t->cached)
+        continue; /* cached_check says what the cached host does */
+      subject_of(t, subj, sizeof subj);
+      kmsdiag_probe_stage_t f = kmsdiag_probe_result_stage_failed(r);
+      static const char *const sn[] = {"resolve", "tcp", "rpc", "kms"};
+      const char *m = kmsdiag_probe_result_message(r);
+      add_check(d, x,
+                kmsdiag_probe_result_ok(r)
+                    ? sn[kmsdiag_probe_result_stage_reached(r) & 3]
+                    : sn[f & 3],
+                kmsdiag_probe_result_ok(r) ? KMSDIAG_DOCTOR_OK
+                                           : KMSDIAG_DOCTOR_FAIL,
+                kmsdiag_probe_result_ok(r)
+                    ? 0
+                    : (kmsdiag_probe_result_detail_hresult(r)
+                           ? kmsdiag_probe_result_detail_hresult(r)
+                           : kmsdiag_probe_result_hresult(r)),
+                subj, "same host and port as %s, probed once above: %s",
+                o->label, m && *m ? m : "no result");
+      continue;
+    }
     r = t->r = kmsdiag_probe_result(p, t->probe_index);
     if (!r)
       continue;
@@ -936,9 +1005,24 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
               v.answer == KMSDIAG_ACTIVATE_YES ? KMSDIAG_DOCTOR_OK
               : v.answer == KMSDIAG_ACTIVATE_NO ? fst
                                                 : KMSDIAG_DOCTOR_WARN;
-          add_check(d, x, "host_key", hs, v.hresult, subj, "%s%s%s",
-                    v.csvlk ? v.csvlk->name : "host key not identified",
-                    v.reason[0] ? ": " : "", v.reason);
+          if (v.answer == KMSDIAG_ACTIVATE_NO && kmsdiag_probe_result_ok(r)) {
+            /* The host activated the request although its ePID names a
+             * host key that should not cover the product. The answer is
+             * what the client gets, so this is a doubt, not a failure: a
+             * genuine host refuses with 0xC004F042 instead. */
+            t->key_doubt = true;
+            add_check(d, x, "host_key", KMSDIAG_DOCTOR_WARN, 0, subj,
+                      "%s%s%s; yet the host activated the request: either "
+                      "the host key table is behind, or the host is not a "
+                      "genuine Microsoft KMS host (a genuine host refuses "
+                      "with 0xC004F042)",
+                      v.csvlk ? v.csvlk->name : "host key not identified",
+                      v.reason[0] ? ": " : "", v.reason);
+          } else {
+            add_check(d, x, "host_key", hs, v.hresult, subj, "%s%s%s",
+                      v.csvlk ? v.csvlk->name : "host key not identified",
+                      v.reason[0] ? ": " : "", v.reason);
+          }
         } else {
           add_check(d, x, "host_key", KMSDIAG_DOCTOR_WARN, 0, subj,
                     "the host's ePID is not well formed: cannot tell its "
@@ -1032,6 +1116,43 @@ static const target_t *first_kms_refusal(const ctx_t *x, bool pinned) {
   return NULL;
 }
 
+/* Where the first failing host (client order) of one kind failed: the
+ * check that decides a 0xC004F074 verdict. Also notes in x whether every
+ * probed failure was at the rpc stage, which calls for other fixes. */
+static const char *fail_check_name(ctx_t *x, bool pinned) {
+  const char *first = NULL;
+  size_t nfail = 0, nrpc = 0;
+  x->first_rpc_fail = NULL;
+  for (size_t i = 0; i < x->ntargets; i++) {
+    const target_t *t = &x->targets[i];
+    const char *name;
+    if (t->pinned != pinned || t->cached)
+      continue;
+    if (t->no_address) {
+      name = "srv_target";
+    } else if (!t->r || kmsdiag_probe_result_ok(t->r)) {
+      continue;
+    } else {
+      switch (kmsdiag_probe_result_stage_failed(t->r)) {
+      case KMSDIAG_PROBE_STAGE_TCP: name = "tcp"; break;
+      case KMSDIAG_PROBE_STAGE_RPC: name = "rpc"; break;
+      case KMSDIAG_PROBE_STAGE_KMS: name = "kms"; break;
+      default: name = "resolve"; break;
+      }
+    }
+    nfail++;
+    if (strcmp(name, "rpc") == 0) {
+      nrpc++;
+      if (!x->first_rpc_fail)
+        x->first_rpc_fail = t;
+    }
+    if (!first)
+      first = name;
+  }
+  x->fail_rpc_only = nfail > 0 && nrpc == nfail;
+  return first ? first : "tcp";
+}
+
 static void fixes_for(kmsdiag_doctor_t *d, const ctx_t *x, uint32_t hr,
                       const target_t *t) {
   const char *dom = x->first_failure && x->first_failure->domain
@@ -1120,8 +1241,32 @@ static void fixes_for(kmsdiag_doctor_t *d, const ctx_t *x, uint32_t hr,
       add_fix(d, "Then retry: slmgr /ato");
       break;
     }
-    add_fix(d, "Make every SRV target answer on its port, or remove the "
-               "ones that are gone (decommissioned hosts)");
+    if (x->fail_rpc_only && x->first_rpc_fail) {
+      const target_t *f = x->first_rpc_fail;
+      add_fix(d, "%s accepts TCP on port %u but does not serve the KMS RPC "
+                 "interface: another service owns the port, or a proxy or "
+                 "IPS in the path answers for it; on the host, see which "
+                 "process listens: netstat -abno | findstr :%u (KMS is "
+                 "sppsvc)",
+              f->label, f->port, f->port);
+      add_fix(d, "On the KMS host: sc query sppsvc, and slmgr /dlv shows "
+                 "'Key Management Service is enabled' and its listening "
+                 "port (slmgr /sprt <port> changes it)");
+      if (x->fix_pinned)
+        add_fix(d, "Or pin the real KMS host: slmgr /skms <kms-host>:1688");
+      else
+        add_fix(d, "Or correct the SRV record to name the real KMS host "
+                   "and port");
+      add_fix(d, "Then retry: slmgr /ato");
+      break;
+    }
+    if (x->fix_pinned)
+      add_fix(d, "Make the pinned host answer on its port, or pin one that "
+                 "does: slmgr /skms <kms-host>:1688 (slmgr /ckms returns to "
+                 "DNS discovery)");
+    else
+      add_fix(d, "Make every SRV target answer on its port, or remove the "
+                 "ones that are gone (decommissioned hosts)");
     add_fix(d, "On each host: the Software Protection service runs (sc query "
                "sppsvc) and the 'Key Management Service' firewall exception "
                "is enabled for TCP 1688");
@@ -1160,6 +1305,18 @@ static void failed_list(const ctx_t *x, bool pinned, char *buf, size_t sz) {
     used += (size_t)w;
     n++;
   }
+}
+
+#define KEY_DOUBT_TEXT                                                      \
+  "; but its ePID names a host key that should not activate the product "  \
+  "(see the host_key warning)"
+
+static void key_doubt_fix(kmsdiag_doctor_t *d) {
+  add_fix(d, "On the KMS host, slmgr /dlv shows the host key installed "
+             "(Description: VOLUME_KMS_...); a host that activates products "
+             "its key does not cover is not a Microsoft KMS host, or "
+             "'kms-info can-activate --epid EPID --product NAME' is out of "
+             "date: check the host before relying on it");
 }
 
 static void decide(kmsdiag_doctor_t *d, ctx_t *x) {
@@ -1215,10 +1372,13 @@ static void decide(kmsdiag_doctor_t *d, ctx_t *x) {
       d->verdict.healthy = true;
       d->verdict.check = "kms";
       set_meaning(d, 0);
-      set_cause(d, "the pinned host %s answers%s", good->label,
+      set_cause(d, "the pinned host %s answers%s%s", good->label,
                 d->stage == KMSDIAG_PROBE_STAGE_KMS
                     ? " and would activate"
-                    : " (activation itself not tried: --stage kms)");
+                    : " (activation itself not tried: --stage kms)",
+                good->key_doubt ? KEY_DOUBT_TEXT : "");
+      if (good->key_doubt)
+        key_doubt_fix(d);
       return;
     }
     ref = first_kms_refusal(x, true);
@@ -1231,7 +1391,9 @@ static void decide(kmsdiag_doctor_t *d, ctx_t *x) {
         hr = HR_232B;
     set_meaning(d, hr);
     failed_list(x, true, list, sizeof list);
-    d->verdict.check = hr == HR_232B ? "resolve" : ref ? "kms" : "tcp";
+    x->fix_pinned = true;
+    d->verdict.check =
+        hr == HR_232B ? "resolve" : ref ? "kms" : fail_check_name(x, true);
     set_cause(d, "the client is pinned to %s (%s), which bypasses DNS "
                  "discovery, and that host fails: %s",
               x->pinned_spec,
@@ -1292,31 +1454,34 @@ static void decide(kmsdiag_doctor_t *d, ctx_t *x) {
     set_meaning(d, 0);
     failed_list(x, false, list, sizeof list);
     if (list[0]) {
-      set_cause(d, "%s answers%s; but some targets fail, and a client that "
-                   "picks one first loses time or fails if the good host "
-                   "goes: %s",
+      set_cause(d, "%s answers%s%s; but some targets fail, and a client "
+                   "that picks one first loses time or fails if the good "
+                   "host goes: %s",
                 good->label,
                 d->stage == KMSDIAG_PROBE_STAGE_KMS ? " and would activate"
                                                     : "",
-                list);
+                good->key_doubt ? KEY_DOUBT_TEXT : "", list);
       add_fix(d, "Remove or repair the failing SRV targets listed above "
                  "(dnscmd / your DNS console, or the zone file)");
       add_fix(d, "Check: nslookup -type=srv %s",
               x->first_with_records->qname ? x->first_with_records->qname
                                            : "_vlmcs._tcp.<domain>");
     } else {
-      set_cause(d, "%s answers%s", good->label,
+      set_cause(d, "%s answers%s%s", good->label,
                 d->stage == KMSDIAG_PROBE_STAGE_KMS
                     ? " and would activate"
-                    : " (activation itself not tried: --stage kms)");
+                    : " (activation itself not tried: --stage kms)",
+                good->key_doubt ? KEY_DOUBT_TEXT : "");
     }
+    if (good->key_doubt)
+      key_doubt_fix(d);
     return;
   }
   ref = first_kms_refusal(x, false);
   hr = ref ? kmsdiag_probe_result_hresult(ref->r) : HR_F074;
   set_meaning(d, hr);
   failed_list(x, false, list, sizeof list);
-  d->verdict.check = ref ? "kms" : "tcp";
+  d->verdict.check = ref ? "kms" : fail_check_name(x, false);
   if (ref)
     set_cause(d, "%s refuses with 0x%08X: %s", ref->label, hr,
               kmsdiag_probe_result_message(ref->r));

@@ -34,6 +34,8 @@ LISTENERS = [
     "127.0.7.41:1688=normal,count=3",
     "127.0.7.51:1688=hresult,hr=0xC004F042",
     "127.0.7.61:1688=hresult,hr=0xC004F06C",
+    "127.0.7.81:1688=normal,epid=03612-00206-395-000001-03-1033-10240.0000-0452024",
+    "127.0.7.91:1688=stale",
 ]
 
 
@@ -131,8 +133,40 @@ SCENARIOS = {
                              False, [("resolve", "fail", "0x8007232B")],
                              ["slmgr /skms", "slmgr /ckms", "nslookup gone.kd7.test"]),
     "host_option_dead": (dict(), ["--host", "127.0.7.12"], 1, "0xC004F074",
-                         False, [("tcp", "fail", "0x800706BA")], []),
+                         False, [("tcp", "fail", "0x800706BA")], ["pinned host"]),
+    "host_key_doubt": (dict(domain="doubt.kd7.test"),
+                       ["--stage", "kms", "--cmid", CMID], 0, None, True,
+                       [("kms", "ok", None), ("host_key", "warn", None)],
+                       ["not a Microsoft KMS host", "slmgr /dlv"]),
+    "clock_skew_stale": (dict(domain="stale.kd7.test"),
+                         ["--stage", "kms", "--cmid", CMID], 1, "0xC004F06C",
+                         False, [("kms", "fail", "0xC004F06C")], ["w32tm"]),
+    "slmgr_pinned_dns_same": (dict(domain="pindup.kd7.test"),
+                              ["--slmgr", "@pinned-stale.txt"], 1,
+                              "0xC004F074", False,
+                              [("pinned_host", "info", None),
+                               ("tcp", "fail", "0x800706BA"),
+                               ("rpc", "ok", None)],
+                              ["slmgr /ckms"]),
 }
+
+# What else a scenario's verdict and checks must (not) show:
+#   check: the verdict's deciding check;
+#   no_checks: (name, status) pairs that must not appear;
+#   no_fix: words the fixes must not contain;
+#   once: a subject word whose host must be probed once (one check line
+#         with real probe evidence, the other a "same host" line).
+EXTRA = {
+    "bind_rejected": dict(check="rpc", no_fix=["Make every SRV target"]),
+    "all_targets_refuse": dict(check="tcp"),
+    "host_option_dead": dict(check="tcp", no_fix=["SRV target"]),
+    "host_key_doubt": dict(check="kms", no_checks=[("host_key", "fail")]),
+    "host_key_mismatch": dict(check="kms"),
+    "slmgr_pinned_stale": dict(check="tcp"),
+    "slmgr_pinned_dns_same": dict(check="tcp", once="kms-old.pin"),
+}
+EXTRA["bind_rejected"]["fix"] = ["does not serve the KMS RPC interface",
+                                 "netstat"]
 
 failures = 0
 
@@ -211,6 +245,31 @@ def run_scenario(lab, tmp, name, spec):
     for w in want_fix:
         if w not in fixes:
             fail(name, f"fixes do not mention {w!r}: {fixes[:300]}")
+            ok = False
+    extra = EXTRA.get(name, {})
+    if "check" in extra and v.get("check") != extra["check"]:
+        fail(name, f"verdict decided by {v.get('check')}, want {extra['check']}")
+        ok = False
+    for cname, cstatus in extra.get("no_checks", ()):
+        if any(c["name"] == cname and c["status"] == cstatus for c in checks):
+            fail(name, f"unexpected check {cname} {cstatus}")
+            ok = False
+    for w in extra.get("fix", ()):
+        if w not in fixes:
+            fail(name, f"fixes do not mention {w!r}: {fixes[:300]}")
+            ok = False
+    for w in extra.get("no_fix", ()):
+        if w in fixes:
+            fail(name, f"fixes mention {w!r}: {fixes[:300]}")
+            ok = False
+    if "once" in extra:
+        lines = [c for c in checks if c["name"] in ("tcp", "rpc", "kms") and
+                 extra["once"] in (c["subject"] or "")]
+        same = [c for c in lines if c["evidence"].startswith("same host")]
+        if len(same) != 1 or len(lines) != 2:
+            fail(name, f"{extra['once']} should be probed once and referred "
+                       f"to once: {len(lines)} check lines, {len(same)} "
+                       f"'same host' lines")
             ok = False
     if name == "stale_and_good" and not v.get("warnings"):
         fail(name, "a stale target must be reported as a warning")
