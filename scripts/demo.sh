@@ -9,7 +9,7 @@
 #  3. kms-pcap on a bundled capture, kms-zonecheck on the example zone.
 # Everything the demo starts is stopped on exit; it can be run again.
 set -euo pipefail
-build=${1:-build}
+build=$(cd "${1:-build}" && pwd)
 bin="$build/bin"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(dirname "$here")
@@ -22,8 +22,13 @@ for code in 0xC004F074 0x8007232B C004F038 -1073418174 1722; do
 done
 
 # ---- the demo lab ------------------------------------------------------
-state="$(cd "$build" && pwd)/lab"
-zone="$src/tests/doctor/zones/corp.kms-lab.test.zone"
+state="$build/lab"
+# Run from the source tree and name files relative to it, so the output
+# reads the same on every machine (the README's walkthrough is a copy).
+cd "$src"
+case "$state" in "$src"/*) state=${state#"$src"/} ;; esac
+case "$bin" in "$src"/*) bin=${bin#"$src"/} ;; esac
+zone="tests/doctor/zones/corp.kms-lab.test.zone"
 note() { echo "-- note: $*"; }
 lab_up=0
 cleanup() {
