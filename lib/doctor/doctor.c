@@ -1249,9 +1249,10 @@ static void fixes_for(kmsdiag_doctor_t *d, const ctx_t *x, uint32_t hr,
                  "process listens: netstat -abno | findstr :%u (KMS is "
                  "sppsvc)",
               f->label, f->port, f->port);
-      add_fix(d, "On the KMS host: sc query sppsvc, and slmgr /dlv shows "
-                 "'Key Management Service is enabled' and its listening "
-                 "port (slmgr /sprt <port> changes it)");
+      add_fix(d, "On the KMS host: sc query sppsvc; slmgr /dlv must show "
+                 "'Key Management Service is enabled on this machine' and "
+                 "'Listening on Port:' with the port clients use (slmgr "
+                 "/sprt <port> changes it)");
       if (x->fix_pinned)
         add_fix(d, "Or pin the real KMS host: slmgr /skms <kms-host>:1688");
       else
