@@ -104,7 +104,7 @@ bool rsp_config_parse(const char *text, rsp_config_t *c, char *err,
       ok = parse_hex8(val, c->hwid);
     } else if (strcmp(k, "at") == 0) {
       ok = strcmp(val, "bind") == 0 || strcmp(val, "request") == 0;
-      c->fault_at_request = strcmp(val, "request") == 0;
+      c->at_request = strcmp(val, "request") == 0;
     } else if (strcmp(k, "ndr") == 0) {
       ok = strcmp(val, "32") == 0 || strcmp(val, "64") == 0 ||
            strcmp(val, "both") == 0;
@@ -143,6 +143,11 @@ bool rsp_config_parse(const char *text, rsp_config_t *c, char *err,
       return false;
     }
   }
+  if (c->at_request && !rsp_hostile(c->behaviour)) {
+    snprintf(err, errsz, "at=request is for fault, close, silent, slow, "
+             "garbage and hugefrag");
+    return false;
+  }
   return true;
 }
 
@@ -150,8 +155,9 @@ bool rsp_config_parse(const char *text, rsp_config_t *c, char *err,
 
 #include "rsp_pdu.h"
 
+/* Queue one answer; `trickle`: one byte every interval= ms (slow). */
 static void send_pdu(rsp_conn_t *c, const rsp_config_t *cfg, uint8_t *pdu,
-                     size_t len) {
+                     size_t len, bool trickle) {
   if (!pdu) {
     fprintf(stderr, "kms-test-responder: could not build an answer\n");
     rsp_close_after(c);
@@ -159,17 +165,26 @@ static void send_pdu(rsp_conn_t *c, const rsp_config_t *cfg, uint8_t *pdu,
   }
   rsp_queue(c, pdu, len);
   free(pdu);
-  if (cfg->behaviour == RSP_SLOW)
+  if (trickle)
     rsp_pace(c, cfg->delay_ms, 1, cfg->interval_ms);
   else
     rsp_pace(c, cfg->delay_ms, 0, 0);
 }
 
-static bool on_bind(rsp_conn_t *c, const rsp_config_t *cfg,
-                    const uint8_t *pdu, size_t len) {
+bool rsp_hostile(rsp_behaviour_t b) {
+  return b == RSP_FAULT || b == RSP_CLOSE || b == RSP_SILENT ||
+         b == RSP_SLOW || b == RSP_GARBAGE || b == RSP_HUGEFRAG;
+}
+
+/* The misbehaviours, answering the bind or, with at=request, the request.
+ * Returns false to close the connection. */
+static bool misbehave(rsp_conn_t *c, const rsp_config_t *cfg,
+                      const uint8_t *pdu, size_t len, bool request) {
   size_t olen = 0;
   uint8_t *out = NULL;
   switch (cfg->behaviour) {
+  case RSP_CLOSE: /* (at the bind it closed at accept) */
+    return false;
   case RSP_SILENT:
     rsp_hold(c);
     return true;
@@ -183,7 +198,7 @@ static bool on_bind(rsp_conn_t *c, const rsp_config_t *cfg,
       x ^= x << 5;
       g[i] = (uint8_t)x;
     }
-    g[0] = 'H'; /* "HTTP/1.1 400" would be a typical wrong service */
+    /* "HTTP/1.1 400" would be a typical wrong service */
     memcpy(g, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
     rsp_queue(c, g, sizeof g);
     rsp_pace(c, cfg->delay_ms, 0, 0);
@@ -192,29 +207,43 @@ static bool on_bind(rsp_conn_t *c, const rsp_config_t *cfg,
   }
   case RSP_HUGEFRAG: {
     uint8_t h[16];
-    rsp_pdu_header(h, 12, 0x03, 0xFFF0, 2);
+    rsp_pdu_header(h, request ? 2 : 12, 0x03, 0xFFF0, 2);
     rsp_queue(c, h, sizeof h);
     rsp_pace(c, cfg->delay_ms, 0, 0);
     rsp_hold(c);
     return true;
   }
+  case RSP_FAULT:
+    out = rsp_pdu_fault(pdu, len, cfg->fault_status, &olen);
+    send_pdu(c, cfg, out, olen, false);
+    return true;
+  case RSP_SLOW:
+    out = request ? rsp_pdu_kms_response(pdu, len, cfg, &olen)
+                  : rsp_pdu_bind_ack(pdu, len, cfg->ndr, cfg->btfn, &olen);
+    send_pdu(c, cfg, out, olen, true);
+    return true;
+  default:
+    return false;
+  }
+}
+
+static bool on_bind(rsp_conn_t *c, const rsp_config_t *cfg,
+                    const uint8_t *pdu, size_t len) {
+  size_t olen = 0;
+  uint8_t *out = NULL;
+  if (rsp_hostile(cfg->behaviour) && !cfg->at_request)
+    return misbehave(c, cfg, pdu, len, false);
+  switch (cfg->behaviour) {
   case RSP_BINDNAK:
     out = rsp_pdu_bind_nak(pdu, len, cfg->nak_reason, &olen);
     break;
   case RSP_BINDREJECT:
     out = rsp_pdu_bind_ack(pdu, len, 0, false, &olen);
     break;
-  case RSP_FAULT:
-    if (!cfg->fault_at_request) {
-      out = rsp_pdu_fault(pdu, len, cfg->fault_status, &olen);
-      break;
-    }
-    out = rsp_pdu_bind_ack(pdu, len, cfg->ndr, cfg->btfn, &olen);
-    break;
   default:
     out = rsp_pdu_bind_ack(pdu, len, cfg->ndr, cfg->btfn, &olen);
   }
-  send_pdu(c, cfg, out, olen);
+  send_pdu(c, cfg, out, olen, false);
   return true;
 }
 
@@ -223,13 +252,13 @@ static bool on_request(rsp_conn_t *c, const rsp_config_t *cfg,
   size_t olen = 0;
   uint8_t *out = NULL;
   (void)rsp_requests(c);
-  if (cfg->behaviour == RSP_FAULT && cfg->fault_at_request)
-    out = rsp_pdu_fault(pdu, len, cfg->fault_status, &olen);
-  else if (cfg->behaviour == RSP_HRESULT)
+  if (cfg->at_request)
+    return misbehave(c, cfg, pdu, len, true);
+  if (cfg->behaviour == RSP_HRESULT)
     out = rsp_pdu_refusal(pdu, len, cfg->hresult, &olen);
   else
     out = rsp_pdu_kms_response(pdu, len, cfg, &olen);
-  send_pdu(c, cfg, out, olen);
+  send_pdu(c, cfg, out, olen, false);
   return true;
 }
 
@@ -241,7 +270,7 @@ bool rsp_handle_pdu(rsp_conn_t *c, const rsp_config_t *cfg,
   case 14: { /* alter_context: accept what is asked */
     size_t olen = 0;
     uint8_t *out = rsp_pdu_alter_resp(pdu, len, &olen);
-    send_pdu(c, cfg, out, olen);
+    send_pdu(c, cfg, out, olen, false);
     return true;
   }
   case 0: /* request */

@@ -276,7 +276,7 @@ static void accept_all(const listener_t *l) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
       return;
-    if (l->cfg.behaviour == RSP_CLOSE) {
+    if (l->cfg.behaviour == RSP_CLOSE && !l->cfg.at_request) {
       close(fd);
       continue;
     }

@@ -31,7 +31,9 @@ typedef struct rsp_config {
   uint32_t hresult;
   uint16_t nak_reason;
   uint32_t fault_status;
-  bool fault_at_request;
+  bool at_request;      /* at=request: misbehave at the request, not the
+                           bind (fault, close, silent, slow, garbage,
+                           hugefrag) */
   unsigned delay_ms;    /* hold every answer this long */
   unsigned interval_ms; /* slow: pause between bytes */
   unsigned ndr;         /* 1 NDR32, 2 NDR64 (default, as Windows), 3 both */
@@ -45,6 +47,9 @@ const char *rsp_behaviour_name(rsp_behaviour_t b);
 /* Parse "BEHAVIOUR[,KEY=VALUE...]"; false with a message in err. */
 bool rsp_config_parse(const char *text, rsp_config_t *out, char *err,
                       size_t errsz);
+/* Whether b misbehaves at one PDU (the bind, or the request with
+ * at=request). */
+bool rsp_hostile(rsp_behaviour_t b);
 /* Answer one whole PDU; false closes the connection. */
 bool rsp_handle_pdu(rsp_conn_t *c, const rsp_config_t *cfg,
                     const uint8_t *pdu, size_t len);
