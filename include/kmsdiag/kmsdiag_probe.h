@@ -88,7 +88,9 @@ KMSDIAG_API void kmsdiag_probe_free(kmsdiag_probe_t *p);
 /*! The last stage to run (default rpc). */
 KMSDIAG_API kmsdiag_status_t kmsdiag_probe_set_stage(kmsdiag_probe_t *p,
                                                      kmsdiag_probe_stage_t s);
-/*! Deadline of each stage (and of name resolution), 1..600000 ms. */
+/*! Deadline of each stage (and of name resolution), 1..600000 ms. The tcp
+ *  stage shares its deadline among a name's addresses (see
+ *  kmsdiag_probe_result_attempt_count()). */
 KMSDIAG_API kmsdiag_status_t kmsdiag_probe_set_timeout_ms(kmsdiag_probe_t *p,
                                                           unsigned ms);
 /*! Targets in flight at once, 1..4096. The run lowers it further when the
@@ -243,6 +245,23 @@ KMSDIAG_API const char *kmsdiag_probe_result_message(const kmsdiag_probe_result_
 KMSDIAG_API double kmsdiag_probe_result_stage_ms(const kmsdiag_probe_result_t *r,
                                                 kmsdiag_probe_stage_t stage);
 
+/*! The addresses the tcp stage tried, in order (a name may have several:
+ *  IPv4 and IPv6, or several hosts). A connect that gets no answer gets a
+ *  share of the stage's timeout (the time left divided by the addresses
+ *  left) and then the next address is tried, as is one that fails at
+ *  once; the stage stops at the first address that connects. 0 when no
+ *  address was tried (the name did not resolve). */
+KMSDIAG_API size_t kmsdiag_probe_result_attempt_count(
+    const kmsdiag_probe_result_t *r);
+/*! Attempt \p i: its address as text (borrowed, valid until the prober is
+ *  freed), its outcome (KMSDIAG_OK connected, ETIMEOUT, ECONNREFUSED,
+ *  EUNREACH, ...) and the milliseconds it took; each out-parameter may be
+ *  NULL. \return false when \p i is out of range. */
+KMSDIAG_API bool kmsdiag_probe_result_attempt(const kmsdiag_probe_result_t *r,
+                                              size_t i, const char **address,
+                                              kmsdiag_status_t *status,
+                                              double *ms);
+
 /* rpc stage details (valid once the bind got an answer). */
 KMSDIAG_API bool kmsdiag_probe_result_ndr32(const kmsdiag_probe_result_t *r);
 KMSDIAG_API bool kmsdiag_probe_result_ndr64(const kmsdiag_probe_result_t *r);
@@ -286,7 +305,8 @@ KMSDIAG_API int64_t kmsdiag_probe_result_time_skew(const kmsdiag_probe_result_t 
  *  stage_failed ("resolve", "tcp", "rpc", "kms" or null), ok, status,
  *  hresult, hresult_name and hresult_message (from the error catalogue),
  *  detail_hresult, detail_name, message, resolve_ms,
- *  tcp_ms, rpc_ms, kms_ms, ndr32, ndr64, btfn, btfn_features, rpc_status,
+ *  tcp_ms, rpc_ms, kms_ms, addresses_tried (an array of {address, status,
+ *  ms}, one per connect attempt), ndr32, ndr64, btfn, btfn_features, rpc_status,
  *  and for the kms stage protocol, epid, hwid, count, threshold,
  *  activation_interval, renewal_interval, verified, verification,
  *  time_skew_s, epid_info, can_activate. */

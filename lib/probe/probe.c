@@ -93,6 +93,7 @@ static void result_free(kmsdiag_probe_result_t *r) {
   free(r->epid_info);
   free(r->pre);
   free(r->prelen);
+  free(r->attempts);
   free(r);
 }
 
@@ -568,6 +569,24 @@ bool kmsdiag_probe_result_can_activate(const kmsdiag_probe_result_t *r,
   return r->verdict.answer == KMSDIAG_ACTIVATE_YES;
 }
 
+size_t kmsdiag_probe_result_attempt_count(const kmsdiag_probe_result_t *r) {
+  return r ? r->nattempts : 0;
+}
+
+bool kmsdiag_probe_result_attempt(const kmsdiag_probe_result_t *r, size_t i,
+                                  const char **address,
+                                  kmsdiag_status_t *status, double *ms) {
+  if (!r || i >= r->nattempts)
+    return false;
+  if (address)
+    *address = r->attempts[i].address;
+  if (status)
+    *status = r->attempts[i].status;
+  if (ms)
+    *ms = r->attempts[i].ms;
+  return true;
+}
+
 double kmsdiag_probe_result_stage_ms(const kmsdiag_probe_result_t *r,
                                      kmsdiag_probe_stage_t stage) {
   if (!r || stage < KMSDIAG_PROBE_STAGE_NONE || stage > KMSDIAG_PROBE_STAGE_KMS)
@@ -640,6 +659,15 @@ void kmsdiag_probe_result_write_json(const kmsdiag_probe_result_t *r,
   json_ms(j, "tcp_ms", r->ms[1]);
   json_ms(j, "rpc_ms", r->ms[2]);
   json_ms(j, "kms_ms", r->ms[3]);
+  kmsdiag_json_array_begin(j, "addresses_tried");
+  for (size_t i = 0; i < r->nattempts; i++) {
+    kmsdiag_json_object_begin(j, NULL);
+    kmsdiag_json_str(j, "address", r->attempts[i].address);
+    kmsdiag_json_str(j, "status", kmsdiag_status_name(r->attempts[i].status));
+    json_ms(j, "ms", r->attempts[i].ms);
+    kmsdiag_json_object_end(j);
+  }
+  kmsdiag_json_array_end(j);
   if (r->bind_answered) {
     kmsdiag_json_bool(j, "ndr32", r->ndr32);
     kmsdiag_json_bool(j, "ndr64", r->ndr64);

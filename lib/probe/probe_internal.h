@@ -21,12 +21,22 @@
 #define KD_PROBE_MSG_MAX 320
 #define KD_PROBE_ADDR_MAX 64 /* INET6_ADDRSTRLEN + slack */
 
+/* One address the tcp stage tried: its outcome (KMSDIAG_OK: connected)
+ * and the time spent on it. */
+typedef struct kd_probe_attempt {
+  char address[KD_PROBE_ADDR_MAX];
+  kmsdiag_status_t status;
+  double ms;
+} kd_probe_attempt_t;
+
 struct kmsdiag_probe_result {
   char *host;
   struct sockaddr_storage *pre;  /* known addresses (port unset), owned */
   socklen_t *prelen;
   size_t npre;
   char address[KD_PROBE_ADDR_MAX];
+  kd_probe_attempt_t *attempts; /* owned, nattempts of them */
+  size_t nattempts;
   uint16_t port;
   bool done;
   bool ok;

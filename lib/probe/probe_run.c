@@ -43,10 +43,16 @@ typedef struct conn {
   cstate_t state;
   kmsdiag_probe_stage_t stage;
   bool finished;
-  uint64_t t_stage, deadline; /* monotonic ns */
+  /* monotonic ns: the stage's start and deadline, and the deadline the
+   * loop watches (the stage's, or during a connect that address's share
+   * of it) */
+  uint64_t t_stage, stage_deadline, deadline;
   struct sockaddr_storage addr[KD_PROBE_MAX_ADDRS];
   socklen_t alen[KD_PROBE_MAX_ADDRS];
   size_t naddr, cur;
+  uint64_t addr_t0; /* when the connect to addr[cur] started */
+  kd_probe_attempt_t att[KD_PROBE_MAX_ADDRS];
+  size_t natt;
   struct resolve_req *rq;
   bool resolved;
   int resolve_status;
@@ -98,6 +104,16 @@ static void close_fd(conn_t *c) {
 static void finish(conn_t *c) {
   kmsdiag_probe_result_t *r = c->r;
   close_fd(c);
+  free(r->attempts);
+  r->attempts = NULL;
+  r->nattempts = 0;
+  if (c->natt) {
+    r->attempts = malloc(c->natt * sizeof *r->attempts);
+    if (r->attempts) {
+      memcpy(r->attempts, c->att, c->natt * sizeof *r->attempts);
+      r->nattempts = c->natt;
+    }
+  }
   if (c->rq) {
     c->rq->c = NULL;
     c->rq = NULL;
@@ -108,8 +124,42 @@ static void finish(conn_t *c) {
     c->p->cb(r, c->idx, c->p->cb_ud);
 }
 
+static const char *attempt_word(kmsdiag_status_t st) {
+  switch (st) {
+  case KMSDIAG_OK: return "connected";
+  case KMSDIAG_ETIMEOUT: return "timed out";
+  case KMSDIAG_ECONNREFUSED: return "refused";
+  case KMSDIAG_EUNREACH: return "unreachable";
+  default: return kmsdiag_status_name(st);
+  }
+}
+
+/* Append ", ADDR (outcome N ms)" for each failed connect attempt to the
+ * result's message, after `lead`. */
+static void append_attempts(conn_t *c, const char *lead) {
+  kmsdiag_probe_result_t *r = c->r;
+  size_t n = strlen(r->message), failed = 0;
+  for (size_t i = 0; i < c->natt; i++)
+    failed += c->att[i].status != KMSDIAG_OK;
+  if (!failed)
+    return;
+  for (size_t i = 0, k = 0; i < c->natt && n < sizeof r->message; i++) {
+    const kd_probe_attempt_t *a = &c->att[i];
+    int w;
+    if (a->status == KMSDIAG_OK)
+      continue;
+    w = snprintf(r->message + n, sizeof r->message - n, "%s%s (%s, %.0f ms)",
+                 k++ ? ", " : lead, a->address, attempt_word(a->status), a->ms);
+    if (w < 0)
+      break;
+    n += (size_t)w;
+  }
+}
+
 static void succeed(conn_t *c) {
   kmsdiag_probe_result_t *r = c->r;
+  if (c->natt > 1)
+    append_attempts(c, "; connected after trying ");
   r->ok = true;
   r->status = KMSDIAG_OK;
   r->failed = KMSDIAG_PROBE_STAGE_NONE;
@@ -120,7 +170,10 @@ static void succeed(conn_t *c) {
 
 /* Fail the current stage. For resolve, tcp and rpc the client-visible
  * code is 0xC004F074 (once every host failed); `detail` is the per-host
- * code. The kms stage sets its own HRESULT before calling this. */
+ * code. The kms stage sets its own HRESULT before calling this when the
+ * host answered; when it did not (silence, a trickle, a close, garbage)
+ * the client moves on to the next host as after an rpc failure: the same
+ * 0xC004F074 with `detail`. A local failure (detail 0) leaves it 0. */
 static void fail(conn_t *c, kmsdiag_status_t st, uint32_t detail,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void fail(conn_t *c, kmsdiag_status_t st, uint32_t detail,
@@ -130,7 +183,8 @@ static void fail(conn_t *c, kmsdiag_status_t st, uint32_t detail,
   r->ok = false;
   r->status = st;
   r->failed = c->stage;
-  if (c->stage != KMSDIAG_PROBE_STAGE_KMS) {
+  if (c->stage != KMSDIAG_PROBE_STAGE_KMS ||
+      (r->hresult == 0 && detail != 0)) {
     r->hresult = HR_F074;
     r->detail = detail;
   }
@@ -145,7 +199,18 @@ static void fail(conn_t *c, kmsdiag_status_t st, uint32_t detail,
 static void begin_stage(conn_t *c, kmsdiag_probe_stage_t s) {
   c->stage = s;
   c->t_stage = now_ns();
-  c->deadline = c->t_stage + (uint64_t)c->p->timeout_ms * 1000000u;
+  c->stage_deadline = c->t_stage + (uint64_t)c->p->timeout_ms * 1000000u;
+  c->deadline = c->stage_deadline;
+}
+
+static void record_attempt(conn_t *c, kmsdiag_status_t st) {
+  kd_probe_attempt_t *a;
+  if (c->natt >= KD_PROBE_MAX_ADDRS)
+    return;
+  a = &c->att[c->natt++];
+  snprintf(a->address, sizeof a->address, "%s", c->r->address);
+  a->status = st;
+  a->ms = ms_since(c->addr_t0);
 }
 
 static void set_address_text(conn_t *c) {
@@ -199,11 +264,37 @@ static void classify_connect_error(conn_t *c, int err) {
 static void start_rpc(conn_t *c);
 static void connected(conn_t *c);
 
-/* Try addresses from c->cur on, within the tcp stage's deadline. */
+/* The tcp stage's failure, after every address failed. */
+static void fail_tcp(conn_t *c) {
+  char msg[KD_PROBE_MSG_MAX];
+  kd_probe_set_msg(c->r, "%s", c->last_msg);
+  if (c->natt > 1)
+    append_attempts(c, "; tried ");
+  memcpy(msg, c->r->message, sizeof msg);
+  fail(c, c->last_err, HR_SERVER_UNAVAILABLE, "%s", msg);
+}
+
+/* Try addresses from c->cur on, in order, within the tcp stage's deadline.
+ * A connect that gets no answer gets a share of the time left: the time
+ * left divided by the addresses left, so an address that times out (a
+ * filtered one) leaves time for the next, and the whole stage still ends
+ * by its deadline. An immediate failure (refused, unreachable) moves on at
+ * once and leaves its share to the addresses after it. */
 static void try_connect(conn_t *c) {
   while (c->cur < c->naddr) {
     const struct sockaddr *sa = (const struct sockaddr *)&c->addr[c->cur];
+    uint64_t now = now_ns();
+    if (now >= c->stage_deadline) {
+      /* Only rounding can bring this: no time left for the rest. */
+      if (c->natt == 0) {
+        c->last_err = KMSDIAG_ETIMEOUT;
+        snprintf(c->last_msg, sizeof c->last_msg,
+                 "no time left to connect within %u ms", c->p->timeout_ms);
+      }
+      break;
+    }
     set_address_text(c);
+    c->addr_t0 = now;
     c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                    0);
     if (c->fd < 0) {
@@ -213,6 +304,7 @@ static void try_connect(conn_t *c) {
         snprintf(c->last_msg, sizeof c->last_msg,
                  "no %s support on this machine",
                  sa->sa_family == AF_INET6 ? "IPv6" : "IPv4");
+        record_attempt(c, c->last_err);
         c->cur++;
         continue;
       }
@@ -221,22 +313,26 @@ static void try_connect(conn_t *c) {
       return;
     }
     if (connect(c->fd, sa, c->alen[c->cur]) == 0) {
+      record_attempt(c, KMSDIAG_OK);
       connected(c);
       return;
     }
     if (errno == EINPROGRESS) {
       c->state = CS_CONNECT;
+      c->deadline = now + (c->stage_deadline - now) / (c->naddr - c->cur);
       return;
     }
     classify_connect_error(c, errno);
+    record_attempt(c, c->last_err);
     close_fd(c);
     c->cur++;
   }
-  fail(c, c->last_err, HR_SERVER_UNAVAILABLE, "%s", c->last_msg);
+  fail_tcp(c);
 }
 
 static void connected(conn_t *c) {
   kmsdiag_probe_result_t *r = c->r;
+  c->deadline = c->stage_deadline;
   r->ms[KMSDIAG_PROBE_STAGE_TCP] = ms_since(c->t_stage);
   if (r->requested == KMSDIAG_PROBE_STAGE_TCP) {
     unsigned w = c->p->close_watch_ms;
@@ -552,12 +648,14 @@ static void on_writable(conn_t *c) {
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0)
       err = errno;
     if (err == 0) {
+      record_attempt(c, KMSDIAG_OK);
       connected(c);
       return;
     }
     if (err == EINPROGRESS)
       return;
     classify_connect_error(c, err);
+    record_attempt(c, c->last_err);
     close_fd(c);
     c->cur++;
     try_connect(c);
@@ -594,9 +692,16 @@ static void on_deadline(conn_t *c) {
     return;
   }
   case CS_CONNECT:
-    fail(c, KMSDIAG_ETIMEOUT, HR_SERVER_UNAVAILABLE,
-         "no answer to connect from %s within %u ms (filtered, or the host "
-         "is down)", c->r->address, ms);
+    /* This address's share of the stage ran out: on to the next one. */
+    c->last_err = KMSDIAG_ETIMEOUT;
+    snprintf(c->last_msg, sizeof c->last_msg,
+             "no answer to connect from %s within %.0f ms (filtered, or the "
+             "host is down)", c->r->address,
+             (double)(c->deadline - c->addr_t0) / 1e6);
+    record_attempt(c, KMSDIAG_ETIMEOUT);
+    close_fd(c);
+    c->cur++;
+    try_connect(c);
     return;
   case CS_WATCH:
     c->r->reached = KMSDIAG_PROBE_STAGE_TCP;
