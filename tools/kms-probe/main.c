@@ -3,6 +3,7 @@
  * discovery exactly as kms-find finds them, and every one is probed, in
  * client order. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,9 @@ static void usage(FILE *f) {
 "                           default Windows Server edition)\n"
 "      --protocol 4|5|6     KMS protocol version (default: the product's own)\n"
 "  -p, --port N             port for HOSTs given without one (default 1688)\n"
-"  -t, --timeout MS         time allowed for each stage (default 3000)\n"
+"  -t, --timeout MS         time allowed for each stage and for resolving a\n"
+"                           name, 1..600000 ms (default 3000); a name's\n"
+"                           addresses share the tcp stage's time\n"
 "  -c, --concurrency N      targets probed at once (default 64)\n"
 "      --cmid GUID          client machine ID to send (default: the stable one\n"
 "                           kept in $XDG_STATE_HOME/kmsdiag/cmid)\n"
@@ -78,6 +81,10 @@ typedef struct opts {
   int verbose;
 } opts_t;
 
+static bool g_nagios; /* --nagios: errors also print the UNKNOWN line */
+static int report_failure(bool usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static uint64_t g_seed;
 static uint32_t seeded_rand(void *ud) {
   (void)ud;
@@ -97,16 +104,16 @@ static bool setup_discovery(const opts_t *o, kmsdiag_probe_t *p,
   kmsdiag_status_t st = kmsdiag_dns_new(&d);
   *dout = NULL;
   if (st != KMSDIAG_OK) {
-    tool_err("cannot create the resolver: %s", kmsdiag_strerror(st));
+    (void)report_failure(false, "cannot create the resolver: %s", kmsdiag_strerror(st));
     return false;
   }
   *dout = d;
   if (o->servers[0] && kmsdiag_dns_set_servers(d, o->servers) != KMSDIAG_OK) {
-    tool_err("bad --server list '%s'", o->servers);
+    (void)report_failure(false, "bad --server list '%s'", o->servers);
     return false;
   }
   if (o->resolv && kmsdiag_dns_set_resolv_conf(d, o->resolv) != KMSDIAG_OK) {
-    tool_err("cannot use --resolv-conf %s", o->resolv);
+    (void)report_failure(false, "cannot use --resolv-conf %s", o->resolv);
     return false;
   }
   if (o->timeout > 0)
@@ -119,7 +126,7 @@ static bool setup_discovery(const opts_t *o, kmsdiag_probe_t *p,
     for (size_t i = 0; i < o->ndomains; i++)
       if (kmsdiag_probe_add_domain(p, d, o->domains[i], "argument") !=
           KMSDIAG_OK) {
-        tool_err("cannot add domain '%s'", o->domains[i]);
+        (void)report_failure(false, "cannot add domain '%s'", o->domains[i]);
         return false;
       }
     return true;
@@ -128,7 +135,7 @@ static bool setup_discovery(const opts_t *o, kmsdiag_probe_t *p,
   const char **srcs = NULL;
   st = kmsdiag_dns_config_domains(d, &doms, &srcs);
   if (st != KMSDIAG_OK && st != KMSDIAG_EIO) {
-    tool_err("cannot read the resolver configuration: %s",
+    (void)report_failure(false, "cannot read the resolver configuration: %s",
              kmsdiag_strerror(st));
     return false;
   }
@@ -172,6 +179,16 @@ static const char *hr_name(uint32_t hr) {
   return e && e->name ? e->name : "";
 }
 
+static const char *attempt_text(kmsdiag_status_t st) {
+  switch (st) {
+  case KMSDIAG_OK: return "connected";
+  case KMSDIAG_ETIMEOUT: return "timed out (no answer: filtered or down)";
+  case KMSDIAG_ECONNREFUSED: return "refused";
+  case KMSDIAG_EUNREACH: return "unreachable";
+  default: return kmsdiag_status_name(st);
+  }
+}
+
 static void print_ms(double ms) {
   if (ms < 0)
     printf("%10s", "-");
@@ -202,16 +219,35 @@ static void print_target(const kmsdiag_probe_result_t *r) {
   }
   for (int s = KMSDIAG_PROBE_STAGE_TCP; s <= (int)req; s++) {
     double ms = kmsdiag_probe_result_stage_ms(r, (kmsdiag_probe_stage_t)s);
-    const char *verdict;
-    if ((int)reached >= s)
-      verdict = "ok";
-    else if (!ok && (int)failed == s && ms >= 0)
-      verdict = "FAIL";
-    else
-      verdict = "not run";
     printf("  %-8s", kmsdiag_probe_stage_name((kmsdiag_probe_stage_t)s));
     print_ms(ms);
-    printf("  %s\n", verdict);
+    /* The failing stage says so with its code, also when the stage got an
+     * answer (a count below the threshold, a refusal): the same stage as
+     * the JSON's stage_failed. */
+    if (!ok && (int)failed == s && ms >= 0) {
+      uint32_t hr = kmsdiag_probe_result_hresult(r);
+      printf("  FAIL");
+      if (hr)
+        printf(" 0x%08X %s", (unsigned)hr, hr_name(hr));
+      printf("%s\n", (int)reached >= s ? " (the host answered)" : "");
+    } else if ((int)reached >= s) {
+      printf("  ok\n");
+    } else {
+      printf("  not run\n");
+    }
+    if (s == KMSDIAG_PROBE_STAGE_TCP &&
+        kmsdiag_probe_result_attempt_count(r) > 1) {
+      /* Every address tried, in order. */
+      for (size_t i = 0; i < kmsdiag_probe_result_attempt_count(r); i++) {
+        const char *a = NULL;
+        kmsdiag_status_t ast = KMSDIAG_OK;
+        double ams = -1;
+        (void)kmsdiag_probe_result_attempt(r, i, &a, &ast, &ams);
+        printf("    %-6s", "via");
+        print_ms(ams);
+        printf("  %s %s\n", a ? a : "?", attempt_text(ast));
+      }
+    }
   }
   if (kmsdiag_probe_result_has_kms(r)) {
     uint8_t hw[8];
@@ -380,6 +416,28 @@ static void put_plugin_text(const char *s) {
   free(e);
 }
 
+/* A usage (or internal) error: the message on stderr and, with --nagios,
+ * the one status line a monitoring plugin always prints on stdout,
+ * "KMS UNKNOWN - <reason>". Returns the exit code to use. */
+static int report_failure(bool usage, const char *fmt, ...) {
+  char msg[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (usage)
+    tool_usage_error("%s", msg);
+  else
+    tool_err("%s", msg);
+  if (!g_nagios)
+    return TOOL_EXIT_USAGE;
+  printf("KMS UNKNOWN - ");
+  put_plugin_text(msg);
+  printf("\n");
+  fflush(stdout);
+  return NAGIOS_UNKNOWN;
+}
+
 static int nagios_output(const kmsdiag_probe_t *p, const verdict_t *v,
                          kmsdiag_probe_stage_t stage) {
   int code;
@@ -465,57 +523,61 @@ int main(int argc, char **argv) {
   tool_init("kms-probe");
   memset(&o, 0, sizeof o);
   o.stage = KMSDIAG_PROBE_STAGE_RPC;
-  /* --nagios changes what a usage error exits with: look for it first. */
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--nagios") == 0 || strcmp(argv[i], "-n") == 0)
+  /* --nagios changes what a usage error exits with and prints: look for it
+   * first (as getopt would see it: "--nagios" or a prefix of it down to
+   * "--n", or -n alone or among other flags, up to "--"). */
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      break;
+    if (a[0] == '-' && a[1] == '-' && strlen(a) >= 3 &&
+        strncmp("--nagios", a, strlen(a)) == 0)
       o.nagios = true;
+    else if (a[0] == '-' && a[1] != '-' && a[1] &&
+             strspn(a + 1, "jnvhV") == strlen(a + 1) && strchr(a + 1, 'n'))
+      o.nagios = true;
+  }
+  g_nagios = o.nagios;
   while ((c = getopt_long(argc, argv, "s:P:p:t:c:d:S:jnvhV", lo, NULL)) != -1) {
     switch (c) {
     case 's':
       if (kmsdiag_probe_stage_parse(optarg, &o.stage) != KMSDIAG_OK) {
-        tool_usage_error("--stage must be tcp, rpc or kms, not '%s'", optarg);
-        return fail_code(&o);
+        return report_failure(true, "--stage must be tcp, rpc or kms, not '%s'", optarg);
       }
       break;
     case 'P': o.product = optarg; break;
     case OPT_PROTOCOL:
       if (!tool_parse_long(optarg, 4, 6, &o.protocol)) {
-        tool_usage_error("--protocol must be 4, 5 or 6");
-        return fail_code(&o);
+        return report_failure(true, "--protocol must be 4, 5 or 6");
       }
       break;
     case 'p':
       if (!tool_parse_long(optarg, 1, 65535, &o.port)) {
-        tool_usage_error("--port must be 1..65535");
-        return fail_code(&o);
+        return report_failure(true, "--port must be 1..65535");
       }
       break;
     case 't':
       if (!tool_parse_long(optarg, 1, 600000, &o.timeout)) {
-        tool_usage_error("--timeout must be 1..600000 ms");
-        return fail_code(&o);
+        return report_failure(true, "--timeout must be 1..600000 ms");
       }
       break;
     case 'c':
       if (!tool_parse_long(optarg, 1, 4096, &o.concurrency)) {
-        tool_usage_error("--concurrency must be 1..4096");
-        return fail_code(&o);
+        return report_failure(true, "--concurrency must be 1..4096");
       }
       break;
     case OPT_CMID: o.cmid = optarg; break;
     case OPT_WORKSTATION: o.workstation = optarg; break;
     case 'd':
       if (o.ndomains >= MAX_DOMAINS) {
-        tool_usage_error("too many --domain options (at most %d)", MAX_DOMAINS);
-        return fail_code(&o);
+        return report_failure(true, "too many --domain options (at most %d)", MAX_DOMAINS);
       }
       o.domains[o.ndomains++] = optarg;
       break;
     case 'S': {
       size_t cur = strlen(o.servers);
       if (cur + strlen(optarg) + 2 >= sizeof o.servers) {
-        tool_usage_error("too many --server options");
-        return fail_code(&o);
+        return report_failure(true, "too many --server options");
       }
       if (cur)
         strcat(o.servers, ",");
@@ -525,32 +587,30 @@ int main(int argc, char **argv) {
     case OPT_RESOLV: o.resolv = optarg; break;
     case OPT_SEED:
       if (!tool_parse_long(optarg, 0, 0x7FFFFFFF, &o.seed)) {
-        tool_usage_error("--seed must be a non-negative number");
-        return fail_code(&o);
+        return report_failure(true, "--seed must be a non-negative number");
       }
       o.have_seed = true;
       break;
     case 'j': o.json = true; break;
-    case 'n': o.nagios = true; break;
+    case 'n': o.nagios = g_nagios = true; break;
     case 'v': o.verbose++; break;
     case 'h': usage(stdout); return 0;
     case 'V': tool_print_version(); return 0;
-    default:
-      fprintf(stderr, "Try 'kms-probe --help'.\n");
-      return fail_code(&o);
+    default: /* getopt has said what is wrong */
+      return report_failure(true, "bad option or missing argument near '%s'",
+                            argv[optind > 1 && optind <= argc ? optind - 1
+                                                               : 0]);
     }
   }
   if (o.json && o.nagios) {
-    tool_usage_error("--json and --nagios cannot be combined");
-    return fail_code(&o);
+    return report_failure(true, "--json and --nagios cannot be combined");
   }
   if (o.verbose)
     tool_log_to_stderr(o.verbose);
 
   st = kmsdiag_probe_new(&p);
   if (st != KMSDIAG_OK) {
-    tool_err("%s", kmsdiag_strerror(st));
-    return fail_code(&o);
+    return report_failure(false, "%s", kmsdiag_strerror(st));
   }
   rc = fail_code(&o);
   (void)kmsdiag_probe_set_stage(p, o.stage);
@@ -561,7 +621,7 @@ int main(int argc, char **argv) {
   if (o.concurrency)
     (void)kmsdiag_probe_set_concurrency(p, (unsigned)o.concurrency);
   if (o.servers[0] && kmsdiag_probe_set_dns_servers(p, o.servers) != KMSDIAG_OK) {
-    tool_usage_error("bad --server list '%s'", o.servers);
+    rc = report_failure(true, "bad --server list '%s'", o.servers);
     goto out;
   }
   if (o.stage == KMSDIAG_PROBE_STAGE_KMS || o.product || o.protocol) {
@@ -573,11 +633,12 @@ int main(int argc, char **argv) {
         tool_err("--product '%s' matches %zu products:", o.product, n);
         for (size_t i = 0; i < n && i < 8; i++)
           fprintf(stderr, "  %s\n", cand[i]->name);
-        tool_usage_error("name one of them");
+        rc = report_failure(true, "--product '%s' matches %zu products: name "
+                            "one of them", o.product, n);
         goto out;
       }
       if (st != KMSDIAG_OK) {
-        tool_usage_error("unknown product '%s' (try kms-info products)", o.product);
+        rc = report_failure(true, "unknown product '%s' (try kms-info products)", o.product);
         goto out;
       }
       prod = cand[0];
@@ -585,7 +646,7 @@ int main(int argc, char **argv) {
       prod = kmsdiag_product_default();
     }
     if (!prod || kmsdiag_probe_set_product(p, prod) != KMSDIAG_OK) {
-      tool_usage_error("product '%s' has no known SKU ID to request",
+      rc = report_failure(true, "product '%s' has no known SKU ID to request",
                        prod ? prod->name : "?");
       goto out;
     }
@@ -597,15 +658,16 @@ int main(int argc, char **argv) {
     bool created = false;
     if (o.cmid) {
       if (kmsdiag_guid_parse(&cmid, o.cmid) != KMSDIAG_OK) {
-        tool_usage_error("--cmid is not a GUID: '%s'", o.cmid);
+        rc = report_failure(true, "--cmid is not a GUID: '%s'", o.cmid);
         goto out;
       }
     } else {
       st = kmsdiag_probe_cmid_load(NULL, &cmid, &created);
       if (st != KMSDIAG_OK) {
         char *path = kmsdiag_probe_cmid_path();
-        tool_err("cannot read or create the CMID state file %s: %s (use "
-                 "--cmid)", path ? path : "(no $HOME)", kmsdiag_strerror(st));
+        rc = report_failure(false, "cannot read or create the CMID state "
+                            "file %s: %s (use --cmid)",
+                            path ? path : "(no $HOME)", kmsdiag_strerror(st));
         free(path);
         goto out;
       }
@@ -620,7 +682,7 @@ int main(int argc, char **argv) {
     (void)kmsdiag_probe_set_cmid(p, &cmid);
     if (o.workstation &&
         kmsdiag_probe_set_workstation(p, o.workstation) != KMSDIAG_OK) {
-      tool_usage_error("--workstation must be valid UTF-8 of at most 63 "
+      rc = report_failure(true, "--workstation must be valid UTF-8 of at most 63 "
                        "characters");
       goto out;
     }
@@ -629,7 +691,7 @@ int main(int argc, char **argv) {
   for (int i = optind; i < argc; i++) {
     st = kmsdiag_probe_add_target_spec(p, argv[i], NULL);
     if (st != KMSDIAG_OK) {
-      tool_usage_error("bad target '%s': want HOST, HOST:PORT, V6ADDR or "
+      rc = report_failure(true, "bad target '%s': want HOST, HOST:PORT, V6ADDR or "
                        "[V6ADDR]:PORT", argv[i]);
       goto out;
     }
@@ -640,14 +702,14 @@ int main(int argc, char **argv) {
       goto out;
     discovered = true;
   } else if (o.ndomains) {
-    tool_usage_error("--domain is for discovery: give HOSTs or --domain, "
+    rc = report_failure(true, "--domain is for discovery: give HOSTs or --domain, "
                      "not both");
     goto out;
   }
 
   st = kmsdiag_probe_run(p);
   if (st != KMSDIAG_OK) {
-    tool_err("probe failed: %s", kmsdiag_strerror(st));
+    rc = report_failure(false, "probe failed: %s", kmsdiag_strerror(st));
     goto out;
   }
 
