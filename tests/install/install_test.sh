@@ -22,6 +22,31 @@ objdump -p "$lib" | grep -q 'SONAME.*libkmsdiag.so.0' && ok || bad "SONAME"
 # Internal helpers stay hidden.
 nm -D --defined-only "$lib" | grep -q ' kd_rd_u8$' && bad "kd_rd_u8 exported" || ok
 
+# Test-only programs and libraries are never installed: the test KMS
+# responder and the capture and seed generators build KMS responses
+# (tests/common/kms_test_build.c), which the installed library must not.
+leak=$(find "$tmp/prefix" \( -name 'kms-test-responder*' -o -name 'gen_captures*' \
+         -o -name 'gen_probe_seeds*' -o -name 'gen_bench*' -o -name '*kmsbuild*' \
+         -o -name '*test_pcap*' -o -name 'rpc_tsv*' -o -name 'replay-*' \
+         -o -name 'fuzz-*' -o -name 'test_*' \) -print)
+[ -z "$leak" ] && ok || bad "test-only files installed: $leak"
+# bin/ holds only the kms-* tools, each with its man page.
+for f in "$tmp"/prefix/bin/*; do
+  [ -e "$f" ] || continue
+  n=$(basename "$f")
+  case "$n" in
+    kms-test-*) bad "test program $n installed" ;;
+    kms-*) [ -f "$tmp/prefix/share/man/man1/$n.1" ] && ok || bad "$n has no man page" ;;
+    *) bad "unexpected program $n installed" ;;
+  esac
+done
+# No response builder inside the installed library (its symbol table,
+# hidden symbols included, when it is not stripped).
+if nm "$lib" >/dev/null 2>&1 && nm "$lib" | grep -q .; then
+  nm "$lib" | grep -Eq ' (kt_build_|kt_answer_bind)' \
+    && bad "the installed library contains a KMS response builder" || ok
+fi
+
 # Man pages and headers are installed.
 ls "$tmp"/prefix/share/man/man1/*.1 >/dev/null 2>&1 && ok || bad "no man pages"
 [ -f "$tmp/prefix/include/kmsdiag/kmsdiag.h" ] && ok || bad "no umbrella header"

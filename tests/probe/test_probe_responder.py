@@ -4,6 +4,7 @@ the tcp, rpc and kms stages (V4, V5, V6), over IPv4 and IPv6, with the
 outcome, the HRESULT a client would show, and the probe finishing within
 its timeouts (a liveness bound, not a performance figure)."""
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -23,6 +24,14 @@ EPID = "06401-00206-271-398216-03-1033-9600.0000-1362023"
 
 def by_port(probes):
     return {p["port"]: p for p in probes}
+
+
+def nagios_unknown(out, reason, what):
+    """The monitoring-plugin convention: even UNKNOWN prints exactly one
+    status line on stdout, saying why."""
+    lines = out.decode("utf-8", "replace").splitlines()
+    C.check(len(lines) == 1 and lines[0].startswith("KMS UNKNOWN - ") and
+            reason in lines[0], f"nagios UNKNOWN line ({what}): {lines!r}")
 
 
 def rpc_and_tcp():
@@ -138,6 +147,7 @@ def rpc_and_tcp():
         C.eq(rc, 2, "nagios: CRITICAL exit")
         rc, out, err, el = run(["--nagios", "--stage", "bogus", r.targets[0]])
         C.eq(rc, 3, "nagios: UNKNOWN on usage error")
+        nagios_unknown(out, "--stage", "usage error")
 
 
 def kms_stage():
@@ -249,6 +259,18 @@ def kms_stage():
             rc, out, err, el = run(["--stage", "kms", "--product", "nonesuch",
                                     r.targets[0]], env)
             C.eq(rc, 2, "unknown product: usage error")
+            # An unusable CMID state file: UNKNOWN, with its one line, and
+            # no request sent with some other CMID.
+            n0 = len(r.requests())
+            rc, out, err, el = run(["--nagios", "--stage", "kms", r.targets[0]],
+                                   {"XDG_STATE_HOME": "/proc/nonexist"})
+            C.eq(rc, 3, "nagios: broken state file is UNKNOWN")
+            nagios_unknown(out, "CMID state file", "broken state file")
+            C.eq(len(r.requests()), n0, "broken state file: no request sent")
+            rc, out, err, el = run(["--nagios", "--stage", "kms", "--product",
+                                    "nonesuch", r.targets[0]], env)
+            C.eq(rc, 3, "nagios: unknown product is UNKNOWN")
+            nagios_unknown(out, "nonesuch", "unknown product")
             # HOME fallback when XDG_STATE_HOME is not set.
             home = tempfile.mkdtemp(prefix="kd-home-")
             e2 = {"HOME": home, "XDG_STATE_HOME": ""}
@@ -328,9 +350,177 @@ def usage():
                        (["[::1"], 2), (["host:99999"], 2)):
         rc, out, err, el = run(args)
         C.eq(rc, want, f"exit status of {args}")
+    for args, reason in ((["--json", "--nagios", "x"], "--json and --nagios"),
+                         (["-n", "--bogus", "x"], "--bogus"),
+                         (["--nag", "--timeout", "0", "x"], "--timeout"),
+                         (["-vn", "--port", "0", "x"], "--port"),
+                         (["--nagios", "[::1"], "bad target")):
+        rc, out, err, el = run(args)
+        C.eq(rc, 3, f"nagios: exit status of {args}")
+        nagios_unknown(out, reason, " ".join(args))
     rc, out, err, el = run(["--help"])
     C.check(b"--nagios" in out and b"--stage" in out, "--help lists options")
+    C.check(b"1..600000" in out, "--help gives the --timeout range")
     C.check(not err, "--help writes nothing on stderr")
+
+
+def stage_bound_ms(timeout):
+    """How long one stage may take at most: its timeout plus scheduling
+    slack. A property of the timeout (no stage outlives it), not a
+    performance figure."""
+    return timeout * 1.5 + 200
+
+
+# Process start and exit (an ASan build on a busy machine) on top of the
+# stages, for the wall time of one invocation.
+START_SLACK_S = 2.0
+
+
+def hostile_timings():
+    """Each hostile behaviour in its own invocation: the right outcome, the
+    failing stage (and every stage before it) within its timeout by the
+    probe's own timings, and the whole invocation within the sum of its
+    stages' bounds. The misbehaviours run at the bind (rpc stage) and, with
+    at=request, at the activation request (kms stage)."""
+    T = TIMEOUT
+    F074 = "0xC004F074"
+    # (behaviour, stage run, status, client code, waits the timeout)
+    cases = [("silent", "rpc", "KMSDIAG_ETIMEOUT", F074, True),
+             ("slow,interval=300", "rpc", "KMSDIAG_ETIMEOUT", F074, True),
+             ("hugefrag", "rpc", "KMSDIAG_EPROTO", F074, False),
+             ("garbage", "rpc", "KMSDIAG_EPROTO", F074, False),
+             ("close", "rpc", "KMSDIAG_ECLOSED", F074, False),
+             ("bindnak", "rpc", "KMSDIAG_EBINDREJECT", F074, False),
+             ("bindreject", "rpc", "KMSDIAG_EBINDREJECT", F074, False),
+             ("fault", "rpc", "KMSDIAG_ERPCFAULT", F074, False),
+             ("close", "tcp", "KMSDIAG_ECLOSED", F074, False),
+             ("silent,at=request", "kms", "KMSDIAG_ETIMEOUT", F074, True),
+             ("slow,at=request,interval=300", "kms", "KMSDIAG_ETIMEOUT",
+              F074, True),
+             ("hugefrag,at=request", "kms", "KMSDIAG_EPROTO", F074, False),
+             ("garbage,at=request", "kms", "KMSDIAG_EPROTO", F074, False),
+             ("close,at=request", "kms", "KMSDIAG_ECLOSED", F074, False),
+             ("fault,at=request", "kms", "KMSDIAG_ERPCFAULT", F074, False),
+             ("hresult,hr=0xC004F042", "kms", "KMSDIAG_EKMSREFUSED",
+              "0xC004F042", False),
+             ("badmac", "kms", "KMSDIAG_EVERIFY", F074, False),
+             ("stale", "kms", "KMSDIAG_EVERIFY", "0xC004F06C", False),
+             ("normal,count=3", "kms", "KMSDIAG_EKMSREFUSED", "0xC004F038",
+              False)]
+    order = ["tcp", "rpc", "kms"]
+    state = tempfile.mkdtemp(prefix="kd-state-")
+    env = {"XDG_STATE_HOME": state}
+    try:
+        with Responder([f"127.0.0.1:0={c[0]}" for c in cases]) as r:
+            for (beh, stage, status, code, waits), target in zip(cases,
+                                                                 r.targets):
+                tag = f"{beh} at {stage}"
+                rc, probes, verdicts, recs, err, el = run_json(
+                    ["--stage", stage, "-t", str(T), target], env)
+                C.eq(rc, 1, f"{tag}: exit 1")
+                if not C.eq(len(probes), 1, f"{tag}: one record"):
+                    continue
+                p = probes[0]
+                C.eq(p["status"], status, f"{tag}: status")
+                C.eq(p["stage_failed"], stage, f"{tag}: stage_failed")
+                C.eq(p["hresult"], code, f"{tag}: client code")
+                ran = order[:order.index(stage) + 1]
+                for st in ran:
+                    ms = p[f"{st}_ms"]
+                    C.check(ms is not None and 0 <= ms <= stage_bound_ms(T),
+                            f"{tag}: {st} stage took {ms} ms, bound "
+                            f"{stage_bound_ms(T):.0f} ms (timeout {T})")
+                if waits:
+                    C.check(p[f"{stage}_ms"] >= T * 0.9,
+                            f"{tag}: waited its timeout ({p[stage + '_ms']} ms)")
+                bound_s = len(ran) * stage_bound_ms(T) / 1000 + START_SLACK_S
+                C.check(el <= bound_s,
+                        f"{tag}: invocation took {el:.2f} s, bound {bound_s:.1f} s")
+            # One byte per second, as the issue describes the slow host:
+            # a 2.5 s timeout sees the first three bytes of the bind_ack
+            # (sent at 0, 1 and 2 s), then gives up.
+            with Responder(["127.0.0.1:0=slow,interval=1000"]) as s1:
+                T2 = 2500
+                rc, probes, *_rest, el = run_json(["-t", str(T2)] + s1.targets)
+                p = probes[0] if probes else {}
+                C.eq(p.get("status"), "KMSDIAG_ETIMEOUT", "1 B/s: timeout")
+                C.check(p.get("rpc_ms") is not None and
+                        T2 * 0.9 <= p["rpc_ms"] <= stage_bound_ms(T2),
+                        f"1 B/s: rpc stage {p.get('rpc_ms')} ms within "
+                        f"{T2} ms + slack")
+                m = re.search(r"\((\d+) of 16 bytes", p.get("message", ""))
+                C.check(m is not None and 2 <= int(m.group(1)) <= 3,
+                        f"1 B/s: 2-3 bytes seen: {p.get('message')!r}")
+                bound_s = 2 * stage_bound_ms(T2) / 1000 + START_SLACK_S
+                C.check(el <= bound_s, f"1 B/s: invocation {el:.2f} s <= "
+                        f"{bound_s:.1f} s")
+    finally:
+        os.system(f"rm -rf '{state}'")
+
+
+def default_protocol():
+    """Without --protocol the request carries the product's own version
+    (the default Windows Server edition speaks V6, Windows 7 V4, Windows
+    Server 2012 V5), as the responder logs it; --protocol overrides."""
+    state = tempfile.mkdtemp(prefix="kd-state-")
+    env = {"XDG_STATE_HOME": state}
+    try:
+        with Responder(["127.0.0.1:0=normal"]) as r:
+            for prod, want in ((None, 6),
+                               ("FJ82H-XT6CR-J8D7P-XQJJ2-GPDD4", 4),  # 7 Pro
+                               ("XC9B7-NBPP2-83J2H-RHMBY-92BT4", 5)):  # 2012
+                n0 = len(r.requests())
+                args = ["--stage", "kms"] + (["--product", prod] if prod else [])
+                rc, probes, *_ = run_json(args + r.targets, env)
+                tag = prod or "default product"
+                C.eq(rc, 0, f"{tag}: activates")
+                new = r.requests()[n0:]
+                C.eq([q["version"] for q in new], [str(want)],
+                     f"{tag}: request version on the wire")
+                C.eq(probes[0].get("protocol") if probes else None, want,
+                     f"{tag}: protocol reported")
+            n0 = len(r.requests())
+            rc, probes, *_ = run_json(["--stage", "kms", "--product",
+                                       "FJ82H-XT6CR-J8D7P-XQJJ2-GPDD4",
+                                       "--protocol", "6"] + r.targets, env)
+            C.eq([q["version"] for q in r.requests()[n0:]], ["6"],
+                 "--protocol 6 overrides Windows 7's V4")
+    finally:
+        os.system(f"rm -rf '{state}'")
+
+
+def text_consistency():
+    """Text and JSON agree on the failing stage: a low count fails the kms
+    stage line with 0xC004F038, as JSON's stage_failed says."""
+    state = tempfile.mkdtemp(prefix="kd-state-")
+    env = {"XDG_STATE_HOME": state}
+    try:
+        with Responder(["127.0.0.1:0=normal,count=3",
+                        "127.0.0.1:0=silent,at=request"]) as r:
+            rc, probes, *_ = run_json(["--stage", "kms", "-t", str(TIMEOUT)] +
+                                      r.targets, env)
+            rc2, out, err, el = run(["--stage", "kms", "-t", str(TIMEOUT)] +
+                                    r.targets, env)
+            blocks = out.decode().split("\n\n")
+            for p, blk in zip(probes, blocks):
+                lines = {ln.split()[0]: ln for ln in blk.splitlines()[1:]
+                         if ln.strip()}
+                failed = p["stage_failed"]
+                C.check(failed in lines and " FAIL" in lines[failed] and
+                        p["hresult"] in lines[failed],
+                        f"text {failed} line names the failure {p['hresult']}: "
+                        f"{lines.get(failed)!r}")
+                C.check(all(lines[s].rstrip().endswith(" ok")
+                            for s in ("tcp", "rpc", "kms")
+                            if s in lines and s != failed),
+                        f"text: other stages ok: {blk!r}")
+            C.eq(probes[0]["hresult"], "0xC004F038", "low count: code")
+            C.eq(probes[1]["hresult"], "0xC004F074",
+                 "silent request: a client moves on (0xC004F074)")
+            C.eq(probes[1]["detail_hresult"], "0x800706BA",
+                 "silent request: per-host code")
+    finally:
+        os.system(f"rm -rf '{state}'")
 
 
 def bounded_concurrency():
@@ -346,6 +536,9 @@ def bounded_concurrency():
 
 
 rpc_and_tcp()
+hostile_timings()
+default_protocol()
+text_consistency()
 bounded_concurrency()
 kms_stage()
 cmid_race()
