@@ -161,10 +161,14 @@ KMSDIAG_API const kmsdiag_product_t *kmsdiag_product_by_gvlk(const char *key,
 /*! Find products by \p text (NUL-terminated, untrusted, at most 256
  *  bytes): a SKU ID GUID, a GVLK, an exact name, or a partial,
  *  case-insensitive name whose words may come in any order and may be
- *  word prefixes ("2022 datacenter", "win 11 pro", "ws2019 std"). Among
- *  names containing every word, the one closest to the query wins (words
- *  matching at word starts, fewest extra words); when several are equally
- *  close, every match is a candidate, closest first.
+ *  word prefixes ("2022 datacenter", "win 11 pro", "ws2019 std"). An
+ *  exact name (as words), SKU ID or GVLK names its product. Otherwise,
+ *  among names containing every word, one wins only when every other match
+ *  is a variant of it (its words plus more: "8.1 pro" gives Windows 8.1
+ *  Pro, not Pro N); matches that differ otherwise are ambiguous however
+ *  close each is ("2019": Office 2019 and the Windows Server 2019 and LTSC
+ *  2019 editions), and every match is a candidate, matches at word starts
+ *  and with fewest extra words first.
  *  \param[out] out   receives up to \p max borrowed pointers (may be NULL
  *                    when \p max is 0)
  *  \param[out] n     number of matches (may exceed \p max; only \p max are

@@ -227,37 +227,84 @@ static bool has_prefix(const char *word, const char *pre) {
   return strncmp(word, pre, n) == 0;
 }
 
-/* How well product name words `nw` match query words `qw`:
- *   -1 some query word is in no name word (no match),
- *   otherwise the number of name words no query word is a prefix of, plus
- *   FIND_MAX_WORDS + 1 when some query word is only inside a name word
- *   (not at its start). Lower is closer; 0 is an exact word match. */
-static int match_score(const words_t *nw, const words_t *qw) {
-  bool used[FIND_MAX_WORDS + 1] = {false}; /* per group */
-  bool loose = false;
-  int unmatched = 0;
+/* Whether product name words `nw` contain every query word of `qw` (at a
+ * word start, or else inside a word: *loose is then set). *used receives
+ * the name word groups some query word matched at their start. */
+static bool match_words(const words_t *nw, const words_t *qw, uint32_t *used,
+                        bool *loose) {
+  *used = 0;
+  *loose = false;
   for (size_t q = 0; q < qw->n; q++) {
     bool prefix = false, inside = false;
     for (size_t k = 0; k < nw->n; k++) {
       if (has_prefix(nw->w[k], qw->w[q])) {
         prefix = true;
-        used[nw->grp[k] < FIND_MAX_WORDS ? nw->grp[k] : FIND_MAX_WORDS] = true;
+        if (nw->grp[k] < 32)
+          *used |= UINT32_C(1) << nw->grp[k];
       } else if (strstr(nw->w[k], qw->w[q])) {
         inside = true;
       }
     }
     if (!prefix && !inside)
-      return -1;
+      return false;
     if (!prefix)
-      loose = true;
+      *loose = true;
   }
+  return true;
+}
+
+/* Name word groups no query word matched ("extra" words). */
+static size_t count_extra(const words_t *nw, uint32_t used) {
+  size_t n = 0;
   for (size_t k = 0; k < nw->n; k++) {
-    size_t g = nw->grp[k] < FIND_MAX_WORDS ? nw->grp[k] : FIND_MAX_WORDS;
     bool first_of_group = k == 0 || nw->grp[k - 1] != nw->grp[k];
-    if (first_of_group && !used[g])
-      unmatched++;
+    if (first_of_group && !(nw->grp[k] < 32 && (used >> nw->grp[k]) & 1u))
+      n++;
   }
-  return unmatched + (loose ? FIND_MAX_WORDS + 1 : 0);
+  return n;
+}
+
+/* Whether word group `ga` of `a` spells the same words as group `gb` of
+ * `b` ("10/11" == "10/11"). */
+static bool same_group(const words_t *a, unsigned ga, const words_t *b,
+                       unsigned gb) {
+  size_t i = 0, k = 0;
+  while (i < a->n && a->grp[i] != ga)
+    i++;
+  while (k < b->n && b->grp[k] != gb)
+    k++;
+  for (;;) { /* at most FIND_MAX_WORDS rounds */
+    bool end_a = i >= a->n || a->grp[i] != ga;
+    bool end_b = k >= b->n || b->grp[k] != gb;
+    if (end_a || end_b)
+      return end_a && end_b;
+    if (strcmp(a->w[i], b->w[k]) != 0)
+      return false;
+    i++;
+    k++;
+  }
+}
+
+/* Whether every extra word group of `a` (not in `ua`) is also an extra
+ * word group of `b` (not in `ub`): `b` is `a` plus more words, a variant
+ * of it ("Windows 7 Enterprise" -> "Windows 7 Enterprise N"). */
+static bool extras_within(const words_t *a, uint32_t ua, const words_t *b,
+                          uint32_t ub) {
+  for (size_t i = 0; i < a->n; i++) {
+    unsigned ga = a->grp[i];
+    bool found = false;
+    if ((i > 0 && a->grp[i - 1] == ga) || (ga < 32 && (ua >> ga) & 1u))
+      continue; /* not the first word of its group, or matched */
+    for (size_t k = 0; k < b->n && !found; k++) {
+      unsigned gb = b->grp[k];
+      if ((k > 0 && b->grp[k - 1] == gb) || (gb < 32 && (ub >> gb) & 1u))
+        continue;
+      found = same_group(a, ga, b, gb);
+    }
+    if (!found)
+      return false;
+  }
+  return true;
 }
 
 static bool same_words(const words_t *a, const words_t *b) {
@@ -274,7 +321,6 @@ kmsdiag_status_t kmsdiag_product_find(const char *text,
                                       size_t max, size_t *n) {
   size_t len;
   words_t qw, nw;
-  int best = -1;
   const kmsdiag_product_t *exact = NULL;
   size_t exact_n = 0;
 
@@ -337,39 +383,65 @@ kmsdiag_status_t kmsdiag_product_find(const char *text,
     return KMSDIAG_OK;
   }
 
-  /* Otherwise partial matches: one closest match wins; when several are
-   * equally close, every match is a candidate, closest first. */
+  /* Otherwise partial matches. The query picks one product only when
+   * that product's unmatched name words are unmatched in every other match
+   * too, i.e. each other match is a variant of it ("8.1 pro": Windows 8.1
+   * Pro, not Pro N). Matches that differ in other words ("2019": Office
+   * 2019 and the Windows Server 2019 editions) are ambiguous, however few
+   * words each leaves unmatched: every match is a candidate, matches at
+   * word starts first, fewest unmatched words first. */
   {
+    /* per product: -1 no match, else unmatched word groups, plus
+     * FIND_MAX_WORDS + 1 when a query word is only inside a name word */
     int score[FIND_MAX_PRODUCTS];
-    size_t at_best = 0, total = 0, stored = 0;
-    const kmsdiag_product_t *best_p = NULL;
+    uint32_t used[FIND_MAX_PRODUCTS];
+    size_t total = 0, stored = 0, at_best = 0, winner = 0;
+    int best = -1;
     for (size_t i = 0; i < kd_products_n && i < FIND_MAX_PRODUCTS; i++) {
+      bool loose;
       split_words(kd_products[i].name, strlen(kd_products[i].name), false,
                   &nw);
-      score[i] = match_score(&nw, &qw);
-      if (score[i] < 0)
+      score[i] = -1;
+      if (!match_words(&nw, &qw, &used[i], &loose))
         continue;
+      score[i] = (int)count_extra(&nw, used[i]) +
+                 (loose ? FIND_MAX_WORDS + 1 : 0);
       total++;
       if (best < 0 || score[i] < best) {
         best = score[i];
         at_best = 0;
+        winner = i;
       }
-      if (score[i] == best) {
-        if (!at_best)
-          best_p = &kd_products[i];
+      if (score[i] == best)
         at_best++;
-      }
     }
     if (total == 0)
       return KMSDIAG_ENOTFOUND;
     if (at_best == 1) {
-      *n = 1;
-      if (max)
-        out[0] = best_p;
-      return KMSDIAG_OK;
+      /* the closest match wins only if every other match at word starts
+       * (or every match, when all are loose) is a variant of it */
+      words_t ow;
+      bool wins = true;
+      split_words(kd_products[winner].name,
+                  strlen(kd_products[winner].name), false, &nw);
+      for (size_t i = 0; i < kd_products_n && i < FIND_MAX_PRODUCTS && wins;
+           i++) {
+        if (i == winner || score[i] < 0 ||
+            (best <= FIND_MAX_WORDS && score[i] > FIND_MAX_WORDS))
+          continue;
+        split_words(kd_products[i].name, strlen(kd_products[i].name), false,
+                    &ow);
+        wins = extras_within(&nw, used[winner], &ow, used[i]);
+      }
+      if (wins) {
+        *n = 1;
+        if (max)
+          out[0] = &kd_products[winner];
+        return KMSDIAG_OK;
+      }
     }
     /* list by score, table order within a score */
-    for (int s = best; stored < total; s++)
+    for (int s = best; stored < total && s <= 2 * (FIND_MAX_WORDS + 1); s++)
       for (size_t i = 0; i < kd_products_n && i < FIND_MAX_PRODUCTS; i++)
         if (score[i] == s) {
           if (stored < max)

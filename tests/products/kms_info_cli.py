@@ -15,6 +15,7 @@ WS2019_ON_2012R2 = "06401-00206-558-040878-03-1051-9600.0000-1912021"
 WS2012R2_KEY = "06401-00206-290-000000-03-1033-9600.0000-1002015"
 WIN10_KEY = "03612-00206-395-000000-03-1033-17763.0000-1002021"
 WS2019_KEY = "03612-00206-560-000000-03-1033-17763.0000-1002021"
+WS2025_KEY = "03612-04918-000-030000-03-1033-26100.0000-1002025"
 
 EPID_KEYS = ["epid", "input_length", "valid", "platform_id", "platform",
              "group_id", "key_id", "csvlk", "channel", "lcid", "lcid_name",
@@ -225,6 +226,28 @@ def test_product():
           len(c["candidates"]) == c["matches"] and
           all("Datacenter" in x["name"] for x in c["candidates"]),
           "ambiguous JSON lists candidates")
+    # a bare year names products of several families: the candidates are
+    # listed (exit 1), none is picked
+    for q, want in (("2019", ["Office 2019 (volume)",
+                              "Windows Server 2019 Standard",
+                              "Windows 10/11 Enterprise LTSC 2019/2021/2024"]),
+                    ("2016", ["Office 2016 (volume)",
+                              "Windows Server 2016 Standard",
+                              "Windows 10 Enterprise LTSB 2016"]),
+                    ("2021", ["Office LTSC 2021 (volume)",
+                              "Windows 10/11 Enterprise LTSC 2019/2021/2024"]),
+                    ("ltsc 2024", ["Office LTSC 2024 (volume)",
+                                   "Windows 10/11 Enterprise LTSC 2019/2021/2024",
+                                   "Windows IoT Enterprise LTSC 2021/2024"])):
+        rc, out, err = run("product", q)
+        t = out.decode()
+        check(rc == 1 and "be more specific" in t and
+              all("  " + w in t for w in want) and b"ambiguous" in err and
+              "Product:" not in t, f"product {q!r} is ambiguous")
+        rc, recs, _ = jrun("product", q)
+        names = [c["name"] for c in recs[0]["candidates"]]
+        check(rc == 1 and recs[0]["type"] == "ambiguous" and
+              all(w in names for w in want), f"product {q!r} JSON candidates")
     rc, recs, err = jrun("product", "Windows 12 Home")
     check(rc == 1 and recs[0]["type"] == "not_found" and
           recs[0]["query"] == "Windows 12 Home" and b"no product" in err,
@@ -297,6 +320,19 @@ def test_can_activate():
     rc, recs, _ = jrun("can-activate", "--epid", WS2019_KEY, "--product",
                        "datacenter")
     check(rc == 1 and recs[0]["type"] == "ambiguous", "ambiguous product")
+    # an ambiguous --product is never answered for one of the candidates
+    rc, out, err = run("can-activate", "--epid", WS2025_KEY, "--product",
+                       "ltsc 2024")
+    t = out.decode()
+    check(rc == 1 and "Can activate:" not in t and
+          "  Office LTSC 2024 (volume)" in t and
+          "  Windows 10/11 Enterprise LTSC 2019/2021/2024" in t and
+          b"ambiguous" in err, "can-activate 'ltsc 2024' lists candidates")
+    rc, recs, _ = jrun("can-activate", "--epid", WS2025_KEY, "--product",
+                       "office ltsc 2024")
+    check(recs[0]["type"] == "can_activate" and
+          recs[0]["product"]["name"] == "Office LTSC 2024 (volume)",
+          "can-activate 'office ltsc 2024' names one product")
     rc, recs, _ = jrun("can-activate", "--epid", WS2019_KEY, "--product",
                        "nothing like it")
     check(rc == 1 and recs[0]["type"] == "not_found", "unknown product")

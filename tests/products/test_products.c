@@ -291,6 +291,56 @@ static void test_find(void) {
            KMSDIAG_EAMBIGUOUS);
   CHECK_EQ(n, 3);
   CHECK(in_list(f, n, "Windows Server 2019 Essentials"));
+  /* A bare year or "ltsc 2024" names products of different families: never
+   * resolved to the one with the fewest extra words (Office), always
+   * ambiguous, with the candidates of each family listed. */
+  static const struct {
+    const char *q;
+    const char *must[3];
+  } amb[] = {
+      {"2019",
+       {"Office 2019 (volume)", "Windows Server 2019 Standard",
+        "Windows 10/11 Enterprise LTSC 2019/2021/2024"}},
+      {"2016",
+       {"Office 2016 (volume)", "Windows Server 2016 Datacenter",
+        "Windows 10 Enterprise LTSB 2016"}},
+      {"2021",
+       {"Office LTSC 2021 (volume)", "Windows IoT Enterprise LTSC 2021/2024",
+        "Windows 10/11 Enterprise LTSC 2019/2021/2024"}},
+      {"ltsc 2024",
+       {"Office LTSC 2024 (volume)", "Windows IoT Enterprise LTSC 2021/2024",
+        "Windows 10/11 Enterprise LTSC 2019/2021/2024"}},
+      {"LTSC 2021",
+       {"Office LTSC 2021 (volume)",
+        "Windows 10/11 Enterprise N LTSC 2019/2021/2024", NULL}},
+      {"2024", {"Office LTSC 2024 (volume)", NULL, NULL}},
+      {"2022", {"Windows Server 2022 Standard", NULL, NULL}},
+  };
+  for (size_t i = 0; i < sizeof amb / sizeof amb[0]; i++) {
+    n = 0;
+    kmsdiag_status_t st = kmsdiag_product_find(amb[i].q, f, 64, &n);
+    if (st != KMSDIAG_EAMBIGUOUS)
+      fprintf(stderr, "\"%s\" not ambiguous: %s\n", amb[i].q,
+              n ? f[0]->name : "-");
+    CHECK_EQ(st, KMSDIAG_EAMBIGUOUS);
+    CHECK(n >= 2 && n <= 64);
+    for (size_t k = 0; k < 3 && amb[i].must[k]; k++) {
+      if (!in_list(f, n, amb[i].must[k]))
+        fprintf(stderr, "\"%s\": %s not a candidate\n", amb[i].q,
+                amb[i].must[k]);
+      CHECK(in_list(f, n, amb[i].must[k]));
+    }
+  }
+  /* a name that every other match only extends still wins */
+  CHECK_STR(find1("windows 10 pro"), "Windows 10/11 Pro");
+  CHECK_STR(find1("8.1 pro"), "Windows 8.1 Pro");
+  CHECK_STR(find1("office ltsc 2024"), "Office LTSC 2024 (volume)");
+  CHECK_STR(find1("windows server 2019 standard"),
+            "Windows Server 2019 Standard");
+  CHECK_STR(find1("2008 r2 datacenter"), "Windows Server 2008 R2 Datacenter");
+  CHECK_EQ(kmsdiag_product_find("vista", f, 64, &n), KMSDIAG_EAMBIGUOUS);
+  CHECK_EQ(n, 4);
+
   CHECK_EQ(kmsdiag_product_find("enterprise", f, 2, &n), KMSDIAG_EAMBIGUOUS);
   CHECK(n > 10); /* more than fit: n still counts all */
   CHECK_EQ(kmsdiag_product_find("enterprise", NULL, 0, &n),
