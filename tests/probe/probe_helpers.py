@@ -98,12 +98,17 @@ class Responder:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        rc = self.proc.returncode if self.proc else 0
         for f in (self.ready, self.log):
             if os.path.exists(f):
                 os.unlink(f)
         if self.script and os.path.dirname(self.script) == self.dir:
             os.unlink(self.script)
         os.rmdir(self.dir)
+        # It stops cleanly on SIGTERM: anything else (a sanitizer report,
+        # a crash) fails the test that ran it.
+        if rc != 0 and exc[0] is None:
+            raise RuntimeError(f"kms-test-responder exited with {rc}")
 
     def requests(self):
         if not os.path.exists(self.log):

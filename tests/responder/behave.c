@@ -15,7 +15,7 @@ static const struct {
     {"silent", RSP_SILENT},         {"slow", RSP_SLOW},
     {"garbage", RSP_GARBAGE},       {"hugefrag", RSP_HUGEFRAG},
     {"badmac", RSP_BADMAC},         {"badcmid", RSP_BADCMID},
-    {"stale", RSP_STALE},
+    {"stale", RSP_STALE},           {"stream", RSP_STREAM},
 };
 
 const char *rsp_behaviour_name(rsp_behaviour_t b) {
@@ -34,6 +34,44 @@ static bool parse_u32(const char *s, uint32_t *out) {
   if (*end || v > 0xFFFFFFFFull)
     return false;
   *out = (uint32_t)v;
+  return true;
+}
+
+#define STREAM_MAX 65536
+
+/* Every stream loaded, freed at exit (listeners made from one range share
+ * one). */
+typedef struct loaded {
+  struct loaded *next;
+  uint8_t data[];
+} loaded_t;
+static loaded_t *g_loaded;
+
+void rsp_config_free_all(void) {
+  while (g_loaded) {
+    loaded_t *n = g_loaded->next;
+    free(g_loaded);
+    g_loaded = n;
+  }
+}
+
+static bool load_stream(const char *path, rsp_config_t *c) {
+  static uint8_t buf[STREAM_MAX];
+  FILE *f = fopen(path, "rb");
+  loaded_t *l;
+  size_t n;
+  if (!f)
+    return false;
+  n = fread(buf, 1, sizeof buf, f);
+  bool ok = !ferror(f) && n > 0 && fgetc(f) == EOF;
+  fclose(f);
+  if (!ok || !(l = malloc(sizeof *l + n)))
+    return false;
+  memcpy(l->data, buf, n);
+  l->next = g_loaded;
+  g_loaded = l;
+  c->stream = l->data;
+  c->stream_len = n;
   return true;
 }
 
@@ -100,6 +138,11 @@ bool rsp_config_parse(const char *text, rsp_config_t *c, char *err,
       ok = strlen(val) >= 1 && strlen(val) < sizeof c->epid;
       if (ok)
         strcpy(c->epid, val);
+    } else if (strcmp(k, "file") == 0) {
+      ok = load_stream(val, c);
+    } else if (strcmp(k, "then") == 0) {
+      ok = strcmp(val, "close") == 0 || strcmp(val, "hold") == 0;
+      c->then_close = strcmp(val, "close") == 0;
     } else if (strcmp(k, "hwid") == 0) {
       ok = parse_hex8(val, c->hwid);
     } else if (strcmp(k, "at") == 0) {
@@ -130,6 +173,10 @@ bool rsp_config_parse(const char *text, rsp_config_t *c, char *err,
     } else if (strcmp(k, "interval") == 0) {
       ok = v <= 600000;
       c->interval_ms = v;
+      c->interval_set = true;
+    } else if (strcmp(k, "chunk") == 0) {
+      ok = v <= STREAM_MAX;
+      c->chunk = v;
     } else if (strcmp(k, "btfn") == 0) {
       c->btfn = v != 0;
     } else if (strcmp(k, "age") == 0) {
@@ -145,9 +192,17 @@ bool rsp_config_parse(const char *text, rsp_config_t *c, char *err,
   }
   if (c->at_request && !rsp_hostile(c->behaviour)) {
     snprintf(err, errsz, "at=request is for fault, close, silent, slow, "
-             "garbage and hugefrag");
+             "garbage, hugefrag and stream");
     return false;
   }
+  if ((c->behaviour == RSP_STREAM) != (c->stream != NULL)) {
+    snprintf(err, errsz, c->stream ? "file= is for stream"
+                                   : "stream needs file= (1..%d bytes)",
+             STREAM_MAX);
+    return false;
+  }
+  if (c->behaviour == RSP_STREAM && !c->interval_set)
+    c->interval_ms = c->chunk ? 1 : 0;
   return true;
 }
 
@@ -173,7 +228,8 @@ static void send_pdu(rsp_conn_t *c, const rsp_config_t *cfg, uint8_t *pdu,
 
 bool rsp_hostile(rsp_behaviour_t b) {
   return b == RSP_FAULT || b == RSP_CLOSE || b == RSP_SILENT ||
-         b == RSP_SLOW || b == RSP_GARBAGE || b == RSP_HUGEFRAG;
+         b == RSP_SLOW || b == RSP_GARBAGE || b == RSP_HUGEFRAG ||
+         b == RSP_STREAM;
 }
 
 /* The misbehaviours, answering the bind or, with at=request, the request.
@@ -216,6 +272,15 @@ static bool misbehave(rsp_conn_t *c, const rsp_config_t *cfg,
   case RSP_FAULT:
     out = rsp_pdu_fault(pdu, len, cfg->fault_status, &olen);
     send_pdu(c, cfg, out, olen, false);
+    return true;
+  case RSP_STREAM:
+    /* Whatever bytes the test gives, split as it says. */
+    rsp_queue(c, cfg->stream, cfg->stream_len);
+    rsp_pace(c, cfg->delay_ms, cfg->chunk, cfg->interval_ms);
+    if (cfg->then_close)
+      rsp_close_after(c);
+    else
+      rsp_hold(c);
     return true;
   case RSP_SLOW:
     out = request ? rsp_pdu_kms_response(pdu, len, cfg, &olen)

@@ -379,7 +379,7 @@ static void usage(FILE *f) {
 "Every bound listener is printed as 'ADDR PORT BEHAVIOUR' on stdout and\n"
 "written to the ready file (atomically) once all are bound.\n"
 "Behaviours: normal, hresult, bindnak, bindreject, fault, close, silent,\n"
-"slow, garbage, hugefrag, badmac, badcmid, stale. Keys: see README.md.\n");
+"slow, garbage, hugefrag, badmac, badcmid, stale, stream. Keys: see README.md.\n");
 }
 
 int main(int argc, char **argv) {
@@ -498,6 +498,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < g_nlis; i++)
     close(g_lis[i].fd);
   free(g_lis);
+  rsp_config_free_all();
   free(pfd);
   if (g_log) {
     fprintf(g_log, "peak_connections %zu\n", g_peak_conns);

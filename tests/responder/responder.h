@@ -19,7 +19,8 @@ typedef enum rsp_behaviour {
   RSP_HUGEFRAG,    /* an RPC header announcing an absurd frag_len */
   RSP_BADMAC,      /* a response whose MAC/hash/HMAC does not verify */
   RSP_BADCMID,     /* a response echoing another CMID */
-  RSP_STALE        /* a response replayed from a request hours ago */
+  RSP_STALE,       /* a response replayed from a request hours ago */
+  RSP_STREAM       /* the bytes of file=, chunk= bytes every interval= ms */
 } rsp_behaviour_t;
 
 typedef struct rsp_config {
@@ -39,6 +40,13 @@ typedef struct rsp_config {
   unsigned ndr;         /* 1 NDR32, 2 NDR64 (default, as Windows), 3 both */
   bool btfn;
   unsigned stale_s;     /* stale: how old the replayed response is */
+  bool interval_set;    /* interval= given */
+  /* stream: the bytes to send (loaded from file=, freed by
+   * rsp_config_free_all()), bytes per send (0 all at once), and whether to
+   * close after them (then=close) or stay silent */
+  const uint8_t *stream;
+  size_t stream_len, chunk;
+  bool then_close;
 } rsp_config_t;
 
 typedef struct rsp_conn rsp_conn_t; /* opaque: a connection of main() */
@@ -47,6 +55,8 @@ const char *rsp_behaviour_name(rsp_behaviour_t b);
 /* Parse "BEHAVIOUR[,KEY=VALUE...]"; false with a message in err. */
 bool rsp_config_parse(const char *text, rsp_config_t *out, char *err,
                       size_t errsz);
+/* Free what rsp_config_parse loaded (stream files), at exit. */
+void rsp_config_free_all(void);
 /* Whether b misbehaves at one PDU (the bind, or the request with
  * at=request). */
 bool rsp_hostile(rsp_behaviour_t b);
