@@ -71,11 +71,19 @@ typedef enum kmsdiag_conn_state {
   KMSDIAG_CONN_NO_ANSWER = 2,   /*!< SYN never answered */
   KMSDIAG_CONN_RESET = 3,       /*!< reset before the exchange completed */
   KMSDIAG_CONN_CLOSED_EARLY = 4,/*!< FIN before the exchange completed */
-  KMSDIAG_CONN_MIDSTREAM = 5    /*!< capture started after the handshake */
+  KMSDIAG_CONN_MIDSTREAM = 5,   /*!< capture started after the handshake */
+  /*! The capture cannot tell: it ended (or the flow was dropped from a full
+   *  flow table) too soon after what the client was waiting for (see
+   *  waiting_for and wait_ms). Not a failure. */
+  KMSDIAG_CONN_UNDECIDED = 6,
+  /*! The exchange cannot be decoded because its bytes are not in the
+   *  capture: frames cut by the snapshot length (snaplen) or IPv6
+   *  fragments (cut_reason). Not a failure. */
+  KMSDIAG_CONN_UNDECODABLE = 7
 } kmsdiag_conn_state_t;
 
 /*! "established", "refused", "no_answer", "reset", "closed_early",
- *  "midstream". */
+ *  "midstream", "undecided", "undecodable". */
 KMSDIAG_API const char *kmsdiag_conn_state_name(kmsdiag_conn_state_t s);
 
 #define KMSDIAG_CAP_NAME_MAX 256   /* DNS names, bytes incl. NUL */
@@ -98,10 +106,15 @@ typedef struct kmsdiag_cap_dns {
   bool answered;            /*!< a response was seen */
   bool truncated;           /*!< UDP answer with the TC bit: the client
                                  retries over TCP (not a failure) */
+  bool capture_ended;       /*!< not answered, but the capture ended only
+                                 wait_ms after the query: undecided, not a
+                                 failure (client_code 0) */
+  uint64_t wait_ms;         /*!< capture time after an unanswered query */
   int rcode;                /*!< response code, -1 when not answered */
   uint16_t ancount;
   uint64_t query_frame, response_frame; /*!< 0 when not seen */
-  size_t n_srv;
+  size_t n_srv;             /*!< SRV records kept (at most MAX_SRV) */
+  size_t srv_total;         /*!< SRV records in the answer section */
   kmsdiag_cap_srv_t srv[KMSDIAG_CAP_MAX_SRV];
   size_t n_addr;
   kmsdiag_endpoint_t addr[KMSDIAG_CAP_MAX_ADDR]; /*!< port 0 */
@@ -115,6 +128,19 @@ typedef struct kmsdiag_cap_connect {
   uint64_t reply_frame;     /*!< SYN/ACK, RST or FIN frame (0 if none) */
   unsigned syn_count;       /*!< SYNs sent (retransmissions + 1) */
   bool server_closed;       /*!< for RESET/CLOSED_EARLY: the server did it */
+  /* UNDECIDED: what the client was waiting for ("syn_ack", "bind_ack",
+   * "response", or "request" when the client had sent nothing yet), the
+   * capture time between that frame and the end, and whether the flow was
+   * dropped from a full flow table rather than ended by the capture. */
+  const char *waiting_for;
+  uint64_t wait_ms;
+  bool evicted;
+  /* UNDECODABLE: why ("snaplen" or "ipv6_fragments"), the snapshot length
+   * (bytes captured per frame, for "snaplen") and the frames missing
+   * data: how many, the first and the last. */
+  const char *cut_reason;
+  uint32_t snaplen;
+  uint64_t cut_frames, first_cut_frame, last_cut_frame;
 } kmsdiag_cap_connect_t;
 
 typedef struct kmsdiag_cap_ctx {
@@ -133,6 +159,8 @@ typedef struct kmsdiag_cap_bind {
   bool alter_context;       /*!< alter_context rather than bind */
   uint32_t call_id;
   uint64_t bind_frame, ack_frame; /*!< ack_frame 0 when no answer seen */
+  int64_t bind_sec;         /*!< capture time of the bind frame */
+  uint32_t bind_nsec;
   bool nak;                 /*!< bind_nak received */
   uint16_t nak_reason;
   bool kms_interface;       /*!< a context offers the KMS interface */
@@ -181,6 +209,10 @@ typedef struct kmsdiag_cap_diagnosis {
   const char *kind;         /*!< "client" (per-client outcome) or a global
                                  finding: "duplicate_cmid", "clock_skew",
                                  "low_count", "epid_cannot_activate" */
+  bool undetermined;        /*!< the capture cannot show the outcome (cut
+                                 by the snapshot length, or it ended too
+                                 soon): ok false, hresult 0, not a
+                                 failure; message says why */
   const char *workstation;  /*!< UTF-8 from the request, untrusted, or NULL */
   bool ok;                  /*!< the client activated */
   uint32_t hresult;         /*!< the code the client would report (0 = ok) */
@@ -253,6 +285,10 @@ typedef struct kmsdiag_capture_limits {
   uint32_t syn_timeout_sec;  /*!< unanswered SYN after this: no_answer
                                   (default 21) */
   uint32_t max_skew_sec;     /*!< clock skew finding above (default 4 h) */
+  size_t max_buffered_bytes; /*!< buffered bytes over all flows (default
+                                  32 MiB): above it the out-of-order data
+                                  of the least recently used flows is
+                                  dropped (a gap, with a note) */
 } kmsdiag_capture_limits_t;
 
 /*! Replace the limits; zero fields keep their default. */
@@ -283,7 +319,15 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_feed(kmsdiag_capture_t *cap,
 
 /*! End of input: flush every flow (pending requests, unanswered SYNs and
  *  queries), then report one DIAGNOSIS per client and the global
- *  findings. After this the analyser accepts no more frames. */
+ *  findings. After this the analyser accepts no more frames.
+ *
+ *  What is still waiting at the end counts as never answered only when
+ *  enough capture time followed it: 3 s after a SYN (the first
+ *  retransmission of a Windows client is due by then), 30 s after a bind,
+ *  a request or a connection on which the client sent nothing yet (a KMS
+ *  host answers in milliseconds), 5 s after a DNS query. Otherwise the
+ *  CONNECT event is KMSDIAG_CONN_UNDECIDED (or the DNS event has
+ *  capture_ended) and the diagnosis is undetermined. */
 KMSDIAG_API kmsdiag_status_t kmsdiag_capture_finish(kmsdiag_capture_t *cap);
 
 typedef struct kmsdiag_capture_stats {
@@ -295,6 +339,8 @@ typedef struct kmsdiag_capture_stats {
   uint64_t fragments;       /*!< IP fragments (not reassembled) */
   uint64_t flows_tracked, flows_expired, flows_evicted;
   uint64_t gaps, retransmissions, overlaps;
+  uint64_t budget_drops;    /*!< flow directions whose buffered data was
+                                 dropped to keep max_buffered_bytes */
   uint64_t dns_messages, kms_exchanges, failures;
   size_t flows_now, peak_flows;
   size_t buffered_bytes, peak_buffered_bytes;
@@ -329,14 +375,19 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_pcap_set_dump(kmsdiag_pcap_source_t *src,
 /*! Link type (DLT) of the source. */
 KMSDIAG_API int kmsdiag_pcap_linktype(const kmsdiag_pcap_source_t *src);
 
-/*! Progress callback: \p bytes read so far of \p total (0 if unknown). */
+/*! Progress callback: \p bytes read so far (file offset, or the bytes of
+ *  the records read when the input is not seekable, e.g. a pipe) of
+ *  \p total (0 if unknown), and \p frames read so far. */
 typedef void (*kmsdiag_pcap_progress_fn)(uint64_t bytes, uint64_t total,
-                                         void *userdata);
+                                         uint64_t frames, void *userdata);
 
 /*! Read frames into \p cap until the end of the file, \p max_frames frames
  *  (0 = no limit) or kmsdiag_pcap_break(). A damaged file is read as far as
  *  it goes: the reason is then in \p errbuf and the status is KMSDIAG_EPCAP
- *  (frames before it were fed). \p progress may be NULL. */
+ *  (frames before it were fed). A file libpcap cannot read to the end
+ *  although it is not damaged (a pcapng file whose interfaces have
+ *  different link types) gives KMSDIAG_EUNSUPPORTED with the reason in
+ *  \p errbuf. \p progress may be NULL. */
 KMSDIAG_API kmsdiag_status_t
 kmsdiag_pcap_run(kmsdiag_pcap_source_t *src, kmsdiag_capture_t *cap,
                  uint64_t max_frames, kmsdiag_pcap_progress_fn progress,

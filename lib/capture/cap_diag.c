@@ -26,6 +26,7 @@
 #define MAX_CMIDS 8192
 #define MAX_FINDINGS 128
 #define MSG_LEN 512
+#define FMSG_LEN 1024 /* findings: a duplicate CMID names 8 machines */
 
 #define HR_UNAVAILABLE 0xC004F074u
 #define HR_NOT_ENOUGH_COUNT 0xC004F038u
@@ -44,6 +45,7 @@ typedef struct client {
   int stage;
   bool decided; /* an outcome was recorded */
   bool ok;
+  bool undetermined; /* the capture cannot show the outcome */
   uint32_t hresult;
   char message[MSG_LEN];
   const char *remedy;
@@ -59,6 +61,7 @@ typedef struct client {
 typedef struct cmid_ent {
   bool used;
   bool reported;
+  int finding; /* index of its duplicate_cmid finding, -1 none */
   kmsdiag_guid_t cmid;
   kmsdiag_endpoint_t addr;
   char workstation[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
@@ -66,11 +69,19 @@ typedef struct cmid_ent {
   unsigned file;
 } cmid_ent_t;
 
+#define NAMED_SHARERS 8 /* machines named per duplicate_cmid finding */
+#define MAX_SHARERS 64  /* machines counted per duplicate_cmid finding */
+
+typedef struct sharer {
+  kmsdiag_endpoint_t addr;
+  char workstation[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
+} sharer_t;
+
 typedef struct finding {
   const char *kind;
   kmsdiag_endpoint_t client, server;
   uint32_t hresult;
-  char message[MSG_LEN];
+  char message[FMSG_LEN];
   const char *remedy;
   size_t n_ev;
   uint64_t ev[KMSDIAG_CAP_MAX_EVIDENCE];
@@ -78,6 +89,11 @@ typedef struct finding {
   uint64_t frame;
   unsigned file;
   uint8_t key[40]; /* dedupe key */
+  /* duplicate_cmid: who shares the CMID (first MAX_SHARERS), how many */
+  kmsdiag_guid_t cmid;
+  sharer_t *sharers;
+  size_t n_sharers, more_sharers;
+  size_t more_evidence; /* evidence frames beyond the array */
 } finding_t;
 
 struct kd_diag {
@@ -91,6 +107,8 @@ struct kd_diag {
   size_t n_cmids;
   finding_t *findings;
   size_t n_findings;
+  uint64_t findings_dropped; /* past MAX_FINDINGS */
+  uint64_t cmids_unchecked;  /* requests whose CMID did not fit the table */
 };
 
 static kd_diag_t *diag_get(kmsdiag_capture_t *cap) {
@@ -122,6 +140,8 @@ void kd_diag_free(kmsdiag_capture_t *cap) {
     return;
   free(d->clients);
   free(d->cmids);
+  for (size_t i = 0; i < d->n_findings; i++)
+    free(d->findings[i].sharers);
   free(d->findings);
   free(d);
   cap->diag = NULL;
@@ -248,11 +268,34 @@ static void outcome(client_t *c, int stage, bool ok, uint32_t hr,
   c->attempt_failed = !ok;
   c->stage = stage;
   c->ok = ok;
+  c->undetermined = false;
   c->hresult = hr;
   c->remedy = remedy;
   if (!ok) {
     c->n_ev = 0;
   }
+  evidence_add(&c->n_ev, c->ev, c->evf, f1);
+  evidence_add(&c->n_ev, c->ev, c->evf, f2);
+  va_start(ap, fmt);
+  vsnprintf(c->message, sizeof c->message, fmt, ap);
+  va_end(ap);
+}
+
+/* The capture cannot show how the attempt ended: no code is claimed. */
+static void undetermined(client_t *c, int stage, uint64_t f1, uint64_t f2,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void undetermined(client_t *c, int stage, uint64_t f1, uint64_t f2,
+                         const char *fmt, ...) {
+  va_list ap;
+  c->decided = true;
+  c->attempt_failed = true; /* the attempt is over as far as we can see */
+  c->stage = stage;
+  c->ok = false;
+  c->undetermined = true;
+  c->hresult = 0;
+  c->remedy = NULL;
+  c->n_ev = 0;
   evidence_add(&c->n_ev, c->ev, c->evf, f1);
   evidence_add(&c->n_ev, c->ev, c->evf, f2);
   va_start(ap, fmt);
@@ -269,8 +312,10 @@ static finding_t *finding_new(kd_diag_t *d, const char *kind, const void *key,
   for (size_t i = 0; i < d->n_findings; i++)
     if (memcmp(d->findings[i].key, k, sizeof k) == 0)
       return NULL; /* already reported */
-  if (d->n_findings >= MAX_FINDINGS)
+  if (d->n_findings >= MAX_FINDINGS) {
+    d->findings_dropped++;
     return NULL;
+  }
   finding_t *f = &d->findings[d->n_findings++];
   memset(f, 0, sizeof *f);
   memcpy(f->key, k, sizeof k);
@@ -298,14 +343,30 @@ static void on_dns(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   if (!c)
     return;
   c->steps |= KMSDIAG_CAP_STEP_DNS;
+  if (x->capture_ended) {
+    if (!c->decided || c->stage <= ST_DNS)
+      undetermined(c, ST_DNS, x->query_frame, 0,
+                   "the capture ended %" PRIu64 " ms after the DNS %s "
+                   "lookup of %s, before an answer (a lookup is called "
+                   "unanswered after 5 s)",
+                   x->wait_ms,
+                   x->qtype == 33 ? "SRV" : x->qtype == 28 ? "AAAA" : "A",
+                   x->qname);
+    return;
+  }
   if (x->client_code == 0) {
     if (x->truncated)
       return; /* the TCP retry tells */
+    char srvs[48];
+    if (x->srv_total > x->n_srv)
+      snprintf(srvs, sizeof srvs, "%zu SRV (first %zu shown)", x->srv_total,
+               x->n_srv);
+    else
+      snprintf(srvs, sizeof srvs, "%zu SRV", x->n_srv);
     if (c->stage < ST_DNS || !c->decided)
       outcome(c, ST_DNS, true, 0, NULL, x->query_frame, x->response_frame,
-              "DNS lookup of %s answered with %zu SRV and %zu address "
-              "records",
-              x->qname, x->n_srv, x->n_addr);
+              "DNS lookup of %s answered with %s and %zu address records",
+              x->qname, srvs, x->n_addr);
     return;
   }
   const char *why = !x->answered ? "no answer"
@@ -336,6 +397,52 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
       c->stage = ST_CONNECT;
     c->attempt_failed = false; /* a new attempt */
     return;
+  case KMSDIAG_CONN_UNDECIDED: {
+    const char *w = x->waiting_for ? x->waiting_for : "";
+    const char *why = x->evicted ? "the flow was dropped from the full flow "
+                                   "table"
+                                 : "the capture ended";
+    int st = c->stage > ST_CONNECT ? c->stage : ST_CONNECT;
+    if (strcmp(w, "syn_ack") == 0)
+      undetermined(c, ST_CONNECT, x->syn_frame, ev->frame,
+                   "%s %" PRIu64 " ms after the SYN to %s (%u sent), before "
+                   "an answer; a SYN is called unanswered after 3 s",
+                   why, x->wait_ms, srv, x->syn_count);
+    else if (strcmp(w, "request") == 0)
+      undetermined(c, st, x->syn_frame, ev->frame,
+                   "connected to %s, but %s %" PRIu64 " ms after the last "
+                   "frame of the connection, before the client sent its KMS "
+                   "request",
+                   srv, why, x->wait_ms);
+    else
+      undetermined(c, strcmp(w, "bind_ack") == 0 ? ST_BIND : ST_REQUEST,
+                   x->syn_frame, ev->frame,
+                   "%s %" PRIu64 " ms after the %s to %s, before its answer; "
+                   "a bind or request is called unanswered after 30 s",
+                   why, x->wait_ms,
+                   strcmp(w, "bind_ack") == 0 ? "RPC bind" : "KMS request",
+                   srv);
+    return;
+  }
+  case KMSDIAG_CONN_UNDECODABLE: {
+    int st = c->stage > ST_CONNECT ? c->stage : ST_CONNECT;
+    if (x->cut_reason && strcmp(x->cut_reason, "snaplen") == 0)
+      undetermined(c, st, x->first_cut_frame, x->last_cut_frame,
+                   "the exchange with %s could not be decoded: the capture "
+                   "was cut by its snapshot length (%" PRIu32 " bytes per "
+                   "frame; %" PRIu64 " frames cut, the first %" PRIu64
+                   ", the last %" PRIu64 "); capture again with -s 0 "
+                   "(tcpdump) or without a snapshot length",
+                   srv, x->snaplen, x->cut_frames, x->first_cut_frame,
+                   x->last_cut_frame);
+    else
+      undetermined(c, st, x->first_cut_frame, x->last_cut_frame,
+                   "the exchange with %s could not be decoded: it was "
+                   "carried in IPv6 fragments (%" PRIu64 " fragments, frames "
+                   "%" PRIu64 " to %" PRIu64 "), which are not put together",
+                   srv, x->cut_frames, x->first_cut_frame, x->last_cut_frame);
+    return;
+  }
   case KMSDIAG_CONN_REFUSED:
     outcome(c, ST_CONNECT, false, HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE),
             x->syn_frame, x->reply_frame,
@@ -409,6 +516,32 @@ static void on_fault(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
           x->status, nm ? nm : "unknown status");
 }
 
+/* Add one machine (address, workstation) sharing a CMID. */
+static void sharer_add(finding_t *f, const kmsdiag_endpoint_t *a,
+                       const char *ws) {
+  for (size_t i = 0; i < f->n_sharers; i++)
+    if (memcmp(&f->sharers[i].addr, a, sizeof *a) == 0 &&
+        strcmp(f->sharers[i].workstation, ws) == 0)
+      return;
+  if (f->n_sharers < MAX_SHARERS) {
+    sharer_t *x = &f->sharers[f->n_sharers++];
+    x->addr = *a;
+    scopy(x->workstation, sizeof x->workstation, ws);
+  } else {
+    f->more_sharers++; /* may count a machine more than once */
+  }
+}
+
+static void finding_evidence(finding_t *f, uint64_t frame) {
+  for (size_t i = 0; i < f->n_ev; i++)
+    if (f->ev[i] == frame && f->evf[i] == cur_file)
+      return;
+  if (f->n_ev < KMSDIAG_CAP_MAX_EVIDENCE)
+    evidence_add(&f->n_ev, f->ev, f->evf, frame);
+  else
+    f->more_evidence++;
+}
+
 static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
                        const kmsdiag_capture_event_t *ev,
                        const kmsdiag_kms_request_t *rq) {
@@ -433,16 +566,22 @@ static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
   }
   size_t capn = d->cap_cmids;
   uint32_t h = hash_bytes(&rq->cmid, sizeof rq->cmid) % capn;
+  kmsdiag_endpoint_t a = ev->client;
+  a.port = 0;
+  char ws[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
+  scopy(ws, sizeof ws, rq->workstation);
   for (size_t i = 0; i < capn; i++) {
     cmid_ent_t *e = &d->cmids[(h + i) % capn];
     if (!e->used) {
-      if (d->n_cmids >= capn * 3 / 4)
+      if (d->n_cmids >= capn * 3 / 4) {
+        d->cmids_unchecked++; /* table full: noted at the end */
         return;
+      }
       e->used = true;
+      e->finding = -1;
       e->cmid = rq->cmid;
-      e->addr = ev->client;
-      e->addr.port = 0;
-      scopy(e->workstation, sizeof e->workstation, rq->workstation);
+      e->addr = a;
+      scopy(e->workstation, sizeof e->workstation, ws);
       e->frame = ev->u.exchange.request_frame;
       e->file = cur_file;
       d->n_cmids++;
@@ -450,42 +589,76 @@ static void check_cmid(kmsdiag_capture_t *cap, kd_diag_t *d,
     }
     if (!kmsdiag_guid_equal(&e->cmid, &rq->cmid))
       continue;
-    kmsdiag_endpoint_t a = ev->client;
-    a.port = 0;
-    char ws[KMSDIAG_KMS_WORKSTATION_UTF8_MAX];
-    scopy(ws, sizeof ws, rq->workstation);
-    bool other_ws = strcmp(ws, e->workstation) != 0;
-    bool other_addr = memcmp(&a, &e->addr, sizeof a) != 0;
-    if ((other_ws || other_addr) && !e->reported) {
-      finding_t *f = finding_new(d, "dupcmid", &rq->cmid, 16);
+    bool other = strcmp(ws, e->workstation) != 0 ||
+                 memcmp(&a, &e->addr, sizeof a) != 0;
+    if (e->finding < 0 && !other)
+      return; /* the same machine again */
+    finding_t *f;
+    if (e->finding < 0) {
+      if (e->reported)
+        return; /* no room for its finding */
+      e->reported = true;
+      f = finding_new(d, "dupcmid", &rq->cmid, 16);
       if (!f)
         return;
-      e->reported = true;
-      char g[KMSDIAG_GUID_STRLEN], a1[KMSDIAG_ENDPOINT_STRLEN],
-          a2[KMSDIAG_ENDPOINT_STRLEN];
-      guid_str(&rq->cmid, g);
-      kmsdiag_endpoint_to_str(&e->addr, false, a1, sizeof a1);
-      kmsdiag_endpoint_to_str(&a, false, a2, sizeof a2);
+      f->sharers = calloc(MAX_SHARERS, sizeof *f->sharers);
+      if (!f->sharers) {
+        d->n_findings--;
+        cap->enomem = true;
+        return;
+      }
+      e->finding = (int)(f - d->findings);
       f->kind = "duplicate_cmid";
+      f->cmid = rq->cmid;
       f->client = a;
       f->server = ev->server;
       f->hresult = HR_NOT_ENOUGH_COUNT;
       f->frame = ev->u.exchange.request_frame;
-      snprintf(f->message, sizeof f->message,
-               "CMID %s is used by %.120s (%s) and %.120s (%s): cloned images count "
-               "once, so the host count does not grow",
-               g, e->workstation, a1, ws, a2);
       f->remedy = "generalize the image (sysprep /generalize) or run "
                   "slmgr /rearm on the clones, then reactivate";
+      sharer_add(f, &e->addr, e->workstation);
       unsigned now_file = cur_file;
       cur_file = e->file;
-      evidence_add(&f->n_ev, f->ev, f->evf, e->frame);
+      finding_evidence(f, e->frame);
       cur_file = now_file;
-      evidence_add(&f->n_ev, f->ev, f->evf, ev->u.exchange.request_frame);
+    } else {
+      f = &d->findings[e->finding];
     }
-    (void)cap;
+    sharer_add(f, &a, ws);
+    finding_evidence(f, ev->u.exchange.request_frame);
     return;
   }
+}
+
+/* The message of a duplicate_cmid finding, from who shares the CMID. */
+static void cmid_message(finding_t *f) {
+  char g[KMSDIAG_GUID_STRLEN], ad[KMSDIAG_ENDPOINT_STRLEN];
+  guid_str(&f->cmid, g);
+  size_t total = f->n_sharers + f->more_sharers;
+  int o = snprintf(f->message, sizeof f->message,
+                   "CMID %s is used by %zu%s machines:", g, total,
+                   f->more_sharers ? " or more" : "");
+  size_t named = f->n_sharers < NAMED_SHARERS ? f->n_sharers : NAMED_SHARERS;
+  for (size_t i = 0; i < named && o > 0 && (size_t)o < sizeof f->message;
+       i++) {
+    kmsdiag_endpoint_to_str(&f->sharers[i].addr, false, ad, sizeof ad);
+    o += snprintf(f->message + o, sizeof f->message - (size_t)o,
+                  "%s %.60s (%s)", i ? "," : "",
+                  f->sharers[i].workstation[0] ? f->sharers[i].workstation
+                                               : "-",
+                  ad);
+  }
+  if (o > 0 && (size_t)o < sizeof f->message && total > named)
+    o += snprintf(f->message + o, sizeof f->message - (size_t)o,
+                  " and %zu%s more", total - named,
+                  f->more_sharers ? " or so" : "");
+  if (o > 0 && (size_t)o < sizeof f->message && f->more_evidence)
+    o += snprintf(f->message + o, sizeof f->message - (size_t)o,
+                  " (%zu more request frames not listed as evidence)",
+                  f->more_evidence);
+  if (o > 0 && (size_t)o < sizeof f->message)
+    snprintf(f->message + o, sizeof f->message - (size_t)o,
+             "; cloned images count once, so the host count does not grow");
 }
 
 static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
@@ -681,6 +854,16 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
     kd_cap_note(cap, 0, 0,
                 "more than %d clients: the rest are not diagnosed",
                 MAX_CLIENTS * 3 / 4);
+  if (d->cmids_unchecked)
+    kd_cap_note(cap, 0, 0,
+                "more than %d distinct CMIDs: %" PRIu64 " requests with "
+                "other CMIDs were not checked for duplicates",
+                MAX_CMIDS * 3 / 4, d->cmids_unchecked);
+  if (d->findings_dropped)
+    kd_cap_note(cap, 0, 0,
+                "more than %d findings: the rest are not reported (%" PRIu64
+                " dropped, counting repeats)",
+                MAX_FINDINGS, d->findings_dropped);
   client_t **list = malloc((d->n_clients ? d->n_clients : 1) * sizeof *list);
   if (!list) {
     cap->enomem = true;
@@ -706,6 +889,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
     g->workstation = c->workstation[0] ? c->workstation : NULL;
     g->stage = stage_names[c->stage];
     g->steps = c->steps;
+    g->undetermined = c->decided && c->undetermined;
     if (!c->decided) {
       g->ok = false;
       g->hresult = HR_UNAVAILABLE;
@@ -722,7 +906,7 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
                  "; no connection to a KMS host was seen");
       }
     }
-    if (!g->ok)
+    if (!g->ok && !g->undetermined)
       cap->st.failures++;
     g->n_evidence = c->n_ev;
     memcpy(g->evidence, c->ev, sizeof g->evidence);
@@ -732,6 +916,8 @@ void kd_diag_finish(kmsdiag_capture_t *cap) {
   free(list);
   for (size_t i = 0; i < d->n_findings; i++) {
     finding_t *f = &d->findings[i];
+    if (f->sharers)
+      cmid_message(f);
     memset(&ev, 0, sizeof ev);
     ev.type = KMSDIAG_CAPEV_DIAGNOSIS;
     ev.client = f->client;

@@ -71,27 +71,55 @@ static bool is_vlmcs(const char *name) {
          strcasecmp(name, "_vlmcs._tcp") == 0;
 }
 
-static bool is_target(const kmsdiag_capture_t *cap, const char *name) {
+static kd_dns_target_t *target_find(const kmsdiag_capture_t *cap,
+                                    const char *name) {
   if (!cap->dns_targets)
-    return false;
+    return NULL;
   for (size_t i = 0; i < cap->n_dns_targets; i++)
-    if (strcasecmp(cap->dns_targets[i], name) == 0)
-      return true;
-  return false;
+    if (strcasecmp(cap->dns_targets[i].name, name) == 0)
+      return &cap->dns_targets[i];
+  return NULL;
 }
 
-static void add_target(kmsdiag_capture_t *cap, const char *name) {
-  if (is_target(cap, name))
-    return;
-  if (!cap->dns_targets) {
-    cap->dns_targets = calloc(KD_DNS_TARGETS, sizeof *cap->dns_targets);
-    if (!cap->dns_targets)
-      return;
+static bool is_target(const kmsdiag_capture_t *cap, const char *name) {
+  return target_find(cap, name) != NULL;
+}
+
+/* Follow an SRV target: its A/AAAA lookups are reported, and its
+ * addresses (from the same answer's additional section or a later
+ * answer) become KMS endpoints on the SRV record's port. */
+static void add_target(kmsdiag_capture_t *cap, const char *name,
+                       uint16_t port) {
+  kd_dns_target_t *t = target_find(cap, name);
+  if (!t) {
+    if (!cap->dns_targets) {
+      cap->dns_targets = calloc(KD_DNS_TARGETS, sizeof *cap->dns_targets);
+      if (!cap->dns_targets)
+        return;
+    }
+    size_t i = cap->n_dns_targets < KD_DNS_TARGETS
+                   ? cap->n_dns_targets++
+                   : (size_t)(cap->st.dns_messages % KD_DNS_TARGETS);
+    t = &cap->dns_targets[i];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
   }
-  size_t i = cap->n_dns_targets < KD_DNS_TARGETS
-                 ? cap->n_dns_targets++
-                 : (size_t)(cap->st.dns_messages % KD_DNS_TARGETS);
-  snprintf(cap->dns_targets[i], KMSDIAG_CAP_NAME_MAX, "%s", name);
+  for (unsigned i = 0; i < t->nports; i++)
+    if (t->ports[i] == port)
+      return;
+  if (t->nports < KD_TARGET_PORTS)
+    t->ports[t->nports++] = port;
+  else
+    t->ports[port % KD_TARGET_PORTS] = port;
+}
+
+static void learn_target_addr(kmsdiag_capture_t *cap, const char *name,
+                              uint8_t family, const uint8_t *addr) {
+  const kd_dns_target_t *t = target_find(cap, name);
+  if (!t)
+    return;
+  for (unsigned i = 0; i < t->nports; i++)
+    kd_cap_learn_ep(cap, family, addr, t->ports[i]);
 }
 
 static void emit(kmsdiag_capture_t *cap, kd_dns_q_t *q, uint64_t frame,
@@ -108,7 +136,9 @@ static void emit(kmsdiag_capture_t *cap, kd_dns_q_t *q, uint64_t frame,
   kmsdiag_cap_dns_t *d = &ev.u.dns;
   if (!d->answered)
     d->rcode = -1;
-  if (!d->answered)
+  if (!d->answered && d->capture_ended)
+    d->client_code = 0; /* the capture cannot tell */
+  else if (!d->answered)
     d->client_code = HR_SERVER_FAILURE;
   else if (d->truncated)
     d->client_code = 0; /* retried over TCP: that answer decides */
@@ -137,10 +167,20 @@ static uint32_t slot_of(const kmsdiag_endpoint_t *client, uint16_t id) {
   return h % KD_DNS_PENDING;
 }
 
+/* The answer section (SRV and address records kept in d), the authority
+ * section skipped, and the additional section: addresses of SRV targets.
+ * qname is the question; an address answer to a followed target's lookup
+ * makes its addresses KMS endpoints. */
 static void parse_answers(kmsdiag_capture_t *cap, kd_reader_t *r,
-                          uint16_t ancount, kmsdiag_cap_dns_t *d) {
+                          uint16_t ancount, uint16_t nscount,
+                          uint16_t arcount, const char *qname,
+                          kmsdiag_cap_dns_t *d) {
   char name[KMSDIAG_CAP_NAME_MAX];
-  for (unsigned i = 0; i < ancount && i < MAX_RR; i++) {
+  unsigned total = (unsigned)ancount + nscount + arcount;
+  for (unsigned i = 0; i < total && i < 3 * MAX_RR; i++) {
+    bool answer = i < ancount, additional = i >= (unsigned)ancount + nscount;
+    if (!answer && !additional && i >= MAX_RR)
+      continue;
     if (!read_name(r, name, sizeof name))
       return;
     uint16_t type = kd_rd_be16(r);
@@ -150,23 +190,36 @@ static void parse_answers(kmsdiag_capture_t *cap, kd_reader_t *r,
     size_t rdstart = kd_rd_offset(r);
     if (!kd_rd_ok(r) || rdlen > kd_rd_remaining(r))
       return;
-    if (type == 33 && rdlen >= 7 && d->n_srv < KMSDIAG_CAP_MAX_SRV) {
-      kmsdiag_cap_srv_t *s = &d->srv[d->n_srv];
-      s->priority = kd_rd_be16(r);
-      s->weight = kd_rd_be16(r);
-      s->port = kd_rd_be16(r);
-      if (read_name(r, s->target, sizeof s->target) && kd_rd_ok(r)) {
-        d->n_srv++;
-        add_target(cap, s->target);
-        kd_cap_learn_port(cap, s->port);
+    bool is_addr = (type == 1 && rdlen == 4) || (type == 28 && rdlen == 16);
+    if (answer && type == 33 && rdlen >= 7) {
+      kmsdiag_cap_srv_t s;
+      memset(&s, 0, sizeof s);
+      s.priority = kd_rd_be16(r);
+      s.weight = kd_rd_be16(r);
+      s.port = kd_rd_be16(r);
+      if (d->is_vlmcs && read_name(r, s.target, sizeof s.target) &&
+          kd_rd_ok(r)) {
+        d->srv_total++;
+        if (d->n_srv < KMSDIAG_CAP_MAX_SRV)
+          d->srv[d->n_srv++] = s;
+        add_target(cap, s.target, s.port);
       }
-    } else if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+    } else if (answer && is_addr) {
+      uint8_t a[16] = {0};
+      kd_rd_copy(r, a, rdlen);
+      uint8_t fam = type == 1 ? 4 : 6;
       if (d->n_addr < KMSDIAG_CAP_MAX_ADDR) {
-        kmsdiag_endpoint_t *a = &d->addr[d->n_addr++];
-        memset(a, 0, sizeof *a);
-        a->family = type == 1 ? 4 : 6;
-        kd_rd_copy(r, a->addr, rdlen);
+        kmsdiag_endpoint_t *e = &d->addr[d->n_addr++];
+        memset(e, 0, sizeof *e);
+        e->family = fam;
+        memcpy(e->addr, a, 16);
       }
+      if (!d->is_vlmcs && d->rcode == 0)
+        learn_target_addr(cap, qname, fam, a);
+    } else if (additional && is_addr && d->is_vlmcs && d->rcode == 0) {
+      uint8_t a[16] = {0};
+      kd_rd_copy(r, a, rdlen);
+      learn_target_addr(cap, name, type == 1 ? 4 : 6, a);
     }
     kd_rd_seek(r, rdstart + rdlen);
     if (!kd_rd_ok(r))
@@ -184,8 +237,8 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
   uint16_t flags = kd_rd_be16(&r);
   uint16_t qd = kd_rd_be16(&r);
   uint16_t an = kd_rd_be16(&r);
-  (void)kd_rd_be16(&r);
-  (void)kd_rd_be16(&r);
+  uint16_t ns = kd_rd_be16(&r);
+  uint16_t ar = kd_rd_be16(&r);
   if (!kd_rd_ok(&r) || qd == 0)
     return;
   cap->st.dns_messages++;
@@ -228,6 +281,7 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
     q->client = *src;
     q->server = *dst;
     q->sec = fc->sec;
+    q->mono = cap->mono_us;
     q->nsec = fc->nsec;
     q->file_index = cap->file_index;
     q->d.tcp = tcp;
@@ -261,7 +315,7 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
   if ((flags & 0x0200) && !tcp)
     kd_cap_note(cap, fc->frame, 0,
                 "DNS answer truncated (TC bit): the client retries over TCP");
-  parse_answers(cap, &r, an, &q->d);
+  parse_answers(cap, &r, an, ns, ar, qname, &q->d);
   if ((flags & 0x0200) && !tcp)
     q->d.truncated = true;
   emit(cap, q, fc->frame, fc->sec, fc->nsec);
@@ -276,6 +330,13 @@ void kd_dns_flush(kmsdiag_capture_t *cap, bool all, int64_t now) {
     if (!q->used)
       continue;
     if (all || now - q->sec > DNS_TIMEOUT_SEC) {
+      if (all && cap->finishing) {
+        uint64_t ms = (cap->mono_us - q->mono) / 1000;
+        if (ms < DNS_TIMEOUT_SEC * 1000) {
+          q->d.capture_ended = true;
+          q->d.wait_ms = ms;
+        }
+      }
       emit(cap, q, q->d.query_frame, q->sec, q->nsec);
       q->used = false;
     }

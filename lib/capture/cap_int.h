@@ -110,6 +110,12 @@ void kd_stream_consume(kd_stream_t *s, size_t n);
 bool kd_stream_skip_gap(kd_stream_t *s, kd_membudget_t *mb, uint64_t frame);
 /* Discard buffered in-order bytes (unparseable): marks a gap. */
 void kd_stream_discard(kd_stream_t *s);
+/* Give up on everything buffered (in order and out of order): the stream
+ * resumes after the furthest byte seen, marked as a gap. Returns the
+ * bytes released. */
+size_t kd_stream_drop(kd_stream_t *s, kd_membudget_t *mb);
+/* Release the buffer of a stream that holds no bytes. */
+void kd_stream_trim(kd_stream_t *s, kd_membudget_t *mb);
 
 /* ---- analyser internals shared by the modules ---------------------------- */
 
@@ -126,7 +132,7 @@ typedef struct kd_frame_ctx {
 void kd_cap_emit(struct kmsdiag_capture *cap, kmsdiag_capture_event_t *ev);
 void kd_cap_note(struct kmsdiag_capture *cap, uint64_t frame, size_t off,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void kd_cap_learn_port(struct kmsdiag_capture *cap, uint16_t port);
+
 
 /* DNS: one message (without the TCP length prefix). from_server tells the
  * direction for TCP; for UDP the QR bit decides. */
@@ -146,6 +152,7 @@ typedef struct kd_rpc_pending {
   uint64_t frame;
   int64_t sec;
   uint32_t nsec;
+  uint64_t mono;  /* capture progress clock at the request */
   uint8_t *req;   /* KMS request bytes (malloc) */
   size_t req_len;
   const char *stub_error;
@@ -156,6 +163,7 @@ typedef struct kd_rpc_pending {
 typedef struct kd_rpc_state {
   bool have_bind;
   kmsdiag_cap_bind_t bind;      /* pending bind / alter_context */
+  uint64_t bind_mono;           /* capture progress clock at the bind */
   int8_t ctx_ndr64[16];         /* per ctx id < 16: -1 unknown, 0, 1 */
   bool bound;                   /* some KMS context accepted */
   bool any_request;

@@ -18,6 +18,7 @@ struct kmsdiag_pcap_source {
   bool nano;
   uint64_t frames;
   uint64_t total; /* file size when known */
+  uint64_t bytes; /* record bytes read (header + captured data) */
   FILE *f;        /* the file we opened (for progress), not owned */
   volatile int stop;
 };
@@ -147,7 +148,8 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_pcap_set_dump(kmsdiag_pcap_source_t *s,
     return KMSDIAG_ESTATE;
   s->dump = pcap_dump_open(s->p, path);
   if (!s->dump) {
-    seterr(errbuf, errsz, "%s: %s", path, pcap_geterr(s->p));
+    /* libpcap's message already names the file */
+    seterr(errbuf, errsz, "%s", pcap_geterr(s->p));
     return KMSDIAG_EIO;
   }
   return KMSDIAG_OK;
@@ -189,10 +191,24 @@ kmsdiag_pcap_run(kmsdiag_pcap_source_t *s, kmsdiag_capture_t *cap,
     if (rc == PCAP_ERROR_BREAK)
       return s->stop ? KMSDIAG_ECANCELED : KMSDIAG_OK;
     if (rc < 0) {
-      seterr(errbuf, errsz, "%s", pcap_geterr(s->p));
+      const char *e = pcap_geterr(s->p);
+      /* libpcap 1.10 reads pcapng only when every interface has the link
+       * type of the first: the file is not damaged, just not readable */
+      if (strstr(e, "different from the type of the first interface") ||
+          strstr(e, "different from the snapshot length of the first") ||
+          strstr(e, "sections with different byte orders")) {
+        seterr(errbuf, errsz,
+               "pcapng file whose interfaces have different link types (or "
+               "snapshot lengths), which libpcap cannot read past the first "
+               "such interface: %s",
+               e);
+        return KMSDIAG_EUNSUPPORTED;
+      }
+      seterr(errbuf, errsz, "%s", e);
       return KMSDIAG_EPCAP;
     }
     s->frames++;
+    s->bytes += 16u + h->caplen;
     if (s->dump)
       pcap_dump((u_char *)s->dump, h, data);
     fr.ts_sec = (int64_t)h->ts.tv_sec;
@@ -208,12 +224,14 @@ kmsdiag_pcap_run(kmsdiag_pcap_source_t *s, kmsdiag_capture_t *cap,
       return st;
     }
     if (progress && (s->frames & 0xFFFF) == 0) {
-      uint64_t pos = 0;
-      if (s->f) {
+      /* a pipe has no file position: count the record bytes instead */
+      uint64_t pos = s->bytes;
+      if (s->f && s->total) {
         long p = ftell(s->f);
-        pos = p > 0 ? (uint64_t)p : 0;
+        if (p > 0)
+          pos = (uint64_t)p;
       }
-      progress(pos, s->total, userdata);
+      progress(pos, s->total, s->frames, userdata);
     }
   }
 }

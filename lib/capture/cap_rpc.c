@@ -88,6 +88,9 @@ static void on_bind(kmsdiag_capture_t *cap, kd_flow_t *f,
   b->alter_context = pdu->hdr.ptype == KMSDIAG_RPC_ALTER_CONTEXT;
   b->call_id = pdu->hdr.call_id;
   b->bind_frame = fc->frame;
+  b->bind_sec = fc->sec;
+  r->bind_mono = cap->mono_us;
+  b->bind_nsec = fc->nsec;
   size_t n = pdu->u.bind.n_items;
   if (n > KMSDIAG_CAP_MAX_CTX)
     n = KMSDIAG_CAP_MAX_CTX;
@@ -225,6 +228,7 @@ static void on_request(kmsdiag_capture_t *cap, kd_flow_t *f,
   p->ctx_id = pdu->u.request.ctx_id;
   p->frame = fc->frame;
   p->sec = fc->sec;
+  p->mono = cap->mono_us;
   p->nsec = fc->nsec;
   int known = p->ctx_id < 16 ? r->ctx_ndr64[p->ctx_id] : -1;
   const uint8_t *stub = pdu->u.request.stub;

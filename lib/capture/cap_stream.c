@@ -233,3 +233,45 @@ bool kd_stream_add(kd_stream_t *s, kd_membudget_t *mb, uint32_t seq,
     added = kd_stream_skip_gap(s, mb, frame);
   return added;
 }
+
+size_t kd_stream_drop(kd_stream_t *s, kd_membudget_t *mb) {
+  size_t freed = s->cap, lost = s->len;
+  uint32_t end = s->next_seq;
+  kd_seg_t *g = s->ooo;
+  while (g) {
+    kd_seg_t *n = g->next;
+    uint32_t e = g->seq + g->len;
+    if ((int32_t)(e - end) > 0)
+      end = e;
+    s->dropped += g->len;
+    freed += g->len;
+    lost += g->len;
+    mb_sub(mb, g->len);
+    free(g);
+    g = n;
+  }
+  s->ooo = NULL;
+  s->ooo_bytes = 0;
+  s->ooo_count = 0;
+  s->dropped += s->len;
+  s->len = 0;
+  mb_sub(mb, s->cap);
+  free(s->buf);
+  s->buf = NULL;
+  s->cap = 0;
+  if (lost) {
+    s->next_seq = end;
+    s->gap = true;
+    s->gaps++;
+  }
+  return freed;
+}
+
+void kd_stream_trim(kd_stream_t *s, kd_membudget_t *mb) {
+  if (s->len == 0 && s->buf) {
+    mb_sub(mb, s->cap);
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = 0;
+  }
+}

@@ -20,6 +20,11 @@
 #define DEFAULT_IDLE 120
 #define DEFAULT_SYN_TIMEOUT 21
 #define DEFAULT_SKEW (4 * 3600)
+#define DEFAULT_BUDGET ((size_t)32 << 20)
+/* What is still waiting when the capture ends is called never answered
+ * only after this much capture time (see kmsdiag_capture_finish). */
+#define SYN_DECIDE_MS 3000
+#define RPC_DECIDE_MS 30000
 #define MAX_NOTES 1000
 #define SWEEP_EVERY 4096
 
@@ -47,6 +52,8 @@ KMSDIAG_API const char *kmsdiag_conn_state_name(kmsdiag_conn_state_t s) {
   case KMSDIAG_CONN_RESET: return "reset";
   case KMSDIAG_CONN_CLOSED_EARLY: return "closed_early";
   case KMSDIAG_CONN_MIDSTREAM: return "midstream";
+  case KMSDIAG_CONN_UNDECIDED: return "undecided";
+  case KMSDIAG_CONN_UNDECODABLE: return "undecodable";
   }
   return "unknown";
 }
@@ -75,9 +82,74 @@ bool kd_cap_is_kms_port(const kmsdiag_capture_t *cap, uint16_t port) {
   return (cap->ports[port >> 3] >> (port & 7)) & 1;
 }
 
-void kd_cap_learn_port(kmsdiag_capture_t *cap, uint16_t port) {
-  if (port)
-    cap->ports[port >> 3] |= (uint8_t)(1u << (port & 7));
+static void set_port(uint8_t *bits, uint16_t port) {
+  bits[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static uint32_t learn_hash(uint8_t family, const uint8_t *addr,
+                           uint16_t port) {
+  uint32_t h = 2166136261u ^ family;
+  size_t n = family == 4 ? 4 : 16;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ addr[i]) * 16777619u;
+  return (h ^ port) * 2654435761u;
+}
+
+static bool learn_eq(const kd_learn_t *e, uint8_t family, const uint8_t *addr,
+                     uint16_t port) {
+  return e->used && e->family == family && e->port == port &&
+         memcmp(e->addr, addr, family == 4 ? 4 : 16) == 0;
+}
+
+bool kd_cap_is_kms_ep(const kmsdiag_capture_t *cap, uint8_t family,
+                      const uint8_t *addr, uint16_t port) {
+  if (kd_cap_is_kms_port(cap, port))
+    return true;
+  if (!((cap->learned_ports[port >> 3] >> (port & 7)) & 1) || !cap->learn)
+    return false;
+  uint32_t h = learn_hash(family, addr, port);
+  for (unsigned i = 0; i < KD_LEARN_PROBE; i++) {
+    const kd_learn_t *e = &cap->learn[(h + i) % KD_LEARN_SLOTS];
+    if (learn_eq(e, family, addr, port))
+      return true;
+    if (!e->used)
+      return false;
+  }
+  return false;
+}
+
+void kd_cap_learn_ep(kmsdiag_capture_t *cap, uint8_t family,
+                     const uint8_t *addr, uint16_t port) {
+  if (port == 0 || (family != 4 && family != 6) ||
+      kd_cap_is_kms_port(cap, port))
+    return;
+  if (!cap->learn) {
+    cap->learn = calloc(KD_LEARN_SLOTS, sizeof *cap->learn);
+    if (!cap->learn)
+      return;
+  }
+  uint32_t h = learn_hash(family, addr, port);
+  kd_learn_t *slot = NULL;
+  for (unsigned i = 0; i < KD_LEARN_PROBE; i++) {
+    kd_learn_t *e = &cap->learn[(h + i) % KD_LEARN_SLOTS];
+    if (learn_eq(e, family, addr, port))
+      return;
+    if (!e->used) {
+      slot = e;
+      break;
+    }
+  }
+  if (!slot) /* neighbourhood full: replace one (bounded table) */
+    slot = &cap->learn[(h + (unsigned)cap->n_learned % KD_LEARN_PROBE) %
+                       KD_LEARN_SLOTS];
+  else
+    cap->n_learned++;
+  memset(slot, 0, sizeof *slot);
+  slot->used = 1;
+  slot->family = family;
+  slot->port = port;
+  memcpy(slot->addr, addr, family == 4 ? 4 : 16);
+  set_port(cap->learned_ports, port);
 }
 
 void kd_cap_emit(kmsdiag_capture_t *cap, kmsdiag_capture_event_t *ev) {
@@ -133,6 +205,7 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_new(kmsdiag_capture_t **out) {
   cap->lim.idle_timeout_sec = DEFAULT_IDLE;
   cap->lim.syn_timeout_sec = DEFAULT_SYN_TIMEOUT;
   cap->lim.max_skew_sec = DEFAULT_SKEW;
+  cap->lim.max_buffered_bytes = DEFAULT_BUDGET;
   cap->nbuckets = 8192;
   cap->buckets = calloc(cap->nbuckets, sizeof *cap->buckets);
   kd_buf_init(&cap->note_buf);
@@ -141,7 +214,7 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_new(kmsdiag_capture_t **out) {
     kmsdiag_capture_free(cap);
     return KMSDIAG_ENOMEM;
   }
-  kd_cap_learn_port(cap, 1688);
+  set_port(cap->ports, 1688);
   *out = cap;
   return KMSDIAG_OK;
 }
@@ -166,6 +239,7 @@ KMSDIAG_API void kmsdiag_capture_free(kmsdiag_capture_t *cap) {
   free(cap->dns_q);
   free(cap->dns_targets);
   free(cap->syns);
+  free(cap->learn);
   if (cap->frags)
     for (size_t i = 0; i < KD_FRAG_SLOTS; i++)
       free(cap->frags[i].buf);
@@ -188,7 +262,7 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_add_port(kmsdiag_capture_t *cap,
                                                       uint16_t port) {
   if (!cap || port == 0)
     return KMSDIAG_EINVAL;
-  kd_cap_learn_port(cap, port);
+  set_port(cap->ports, port);
   return KMSDIAG_OK;
 }
 
@@ -210,6 +284,11 @@ kmsdiag_capture_set_limits(kmsdiag_capture_t *cap,
     cap->lim.syn_timeout_sec = lim->syn_timeout_sec;
   if (lim->max_skew_sec)
     cap->lim.max_skew_sec = lim->max_skew_sec;
+  if (lim->max_buffered_bytes) {
+    if (lim->max_buffered_bytes < 2 * cap->lim.max_flow_bytes)
+      return KMSDIAG_EINVAL;
+    cap->lim.max_buffered_bytes = lim->max_buffered_bytes;
+  }
   return KMSDIAG_OK;
 }
 
@@ -219,6 +298,7 @@ KMSDIAG_API void kmsdiag_capture_next_file(kmsdiag_capture_t *cap) {
   if (cap->frame > 0 || cap->st.frames > 0)
     cap->file_index++;
   cap->frame = 0;
+  cap->prev_valid = false; /* the clock of the next file starts afresh */
 }
 
 KMSDIAG_API void kmsdiag_capture_get_stats(const kmsdiag_capture_t *cap,
@@ -372,17 +452,171 @@ static void drain_holes(kmsdiag_capture_t *cap, kd_flow_t *f, bool from_client,
   }
 }
 
-/* Flow is over (closed, reset, idle or evicted): report what is pending. */
-static void flow_end(kmsdiag_capture_t *cap, kd_flow_t *f, uint64_t frame) {
+
+static bool addr_eq(const uint8_t *a, const uint8_t *b) {
+  return memcmp(a, b, 16) == 0;
+}
+
+/* IPv6 fragments seen between the two ends of this flow. */
+static const kd_v6frag_t *v6frag_find(const kmsdiag_capture_t *cap,
+                                      const kd_flow_t *f) {
+  if (f->client.family != 6)
+    return NULL;
+  for (size_t i = 0; i < KD_V6FRAG_SLOTS; i++) {
+    const kd_v6frag_t *v = &cap->v6frags[i];
+    if (v->used && ((addr_eq(v->a, f->client.addr) &&
+                     addr_eq(v->b, f->server.addr)) ||
+                    (addr_eq(v->b, f->client.addr) &&
+                     addr_eq(v->a, f->server.addr))))
+      return v;
+  }
+  return NULL;
+}
+
+static void v6frag_add(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
+  kd_v6frag_t *slot = NULL;
+  for (size_t i = 0; i < KD_V6FRAG_SLOTS; i++) {
+    kd_v6frag_t *v = &cap->v6frags[i];
+    if (v->used && ((addr_eq(v->a, p->src) && addr_eq(v->b, p->dst)) ||
+                    (addr_eq(v->b, p->src) && addr_eq(v->a, p->dst)))) {
+      v->last = cap->frame;
+      v->count++;
+      return;
+    }
+    if (!slot || (slot->used && (!v->used || v->last < slot->last)))
+      slot = v;
+  }
+  memset(slot, 0, sizeof *slot);
+  slot->used = true;
+  memcpy(slot->a, p->src, 16);
+  memcpy(slot->b, p->dst, 16);
+  slot->first = slot->last = cap->frame;
+  slot->count = 1;
+}
+
+/* Bytes of this flow are missing from the capture in a way decoding cannot
+ * get around: frames cut by the snapshot length, or IPv6 fragments. */
+static bool flow_cut(const kmsdiag_capture_t *cap, const kd_flow_t *f) {
+  return f->cut_count > 0 || v6frag_find(cap, f) != NULL;
+}
+
+static void undecodable_event(kmsdiag_capture_t *cap, kd_flow_t *f) {
+  kmsdiag_capture_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = KMSDIAG_CAPEV_CONNECT;
+  ev.client = f->client;
+  ev.server = f->server;
+  ev.ts_sec = cap->now_sec;
+  ev.ts_nsec = cap->now_nsec;
+  kmsdiag_cap_connect_t *c = &ev.u.connect;
+  c->state = KMSDIAG_CONN_UNDECODABLE;
+  c->syn_frame = f->syn_frame;
+  c->syn_count = f->syn_count;
+  if (f->cut_count) {
+    c->cut_reason = "snaplen";
+    c->snaplen = f->snaplen;
+    c->cut_frames = f->cut_count;
+    c->first_cut_frame = f->cut_first;
+    c->last_cut_frame = f->cut_last;
+  } else {
+    const kd_v6frag_t *v = v6frag_find(cap, f);
+    c->cut_reason = "ipv6_fragments";
+    c->cut_frames = v ? v->count : 0;
+    c->first_cut_frame = v ? v->first : 0;
+    c->last_cut_frame = v ? v->last : 0;
+  }
+  ev.frame = c->first_cut_frame;
+  kd_cap_emit(cap, &ev);
+}
+
+static void undecided_event(kmsdiag_capture_t *cap, kd_flow_t *f,
+                            const char *waiting, uint64_t wait_ms,
+                            uint64_t frame, int64_t sec, uint32_t nsec,
+                            bool evicted) {
+  kmsdiag_capture_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = KMSDIAG_CAPEV_CONNECT;
+  ev.client = f->client;
+  ev.server = f->server;
+  ev.frame = frame;
+  ev.ts_sec = sec;
+  ev.ts_nsec = nsec;
+  kmsdiag_cap_connect_t *c = &ev.u.connect;
+  c->state = KMSDIAG_CONN_UNDECIDED;
+  c->syn_frame = f->syn_frame;
+  c->syn_count = f->syn_count;
+  c->waiting_for = waiting;
+  c->wait_ms = wait_ms;
+  c->evicted = evicted;
+  kd_cap_emit(cap, &ev);
+}
+
+/* Flow is over: closed or reset (open false), or still open when the
+ * capture ended, idle-expired or evicted (open true). Report what is
+ * pending; what an open flow still waits for counts as never answered
+ * only when enough capture time followed it. */
+static void flow_end(kmsdiag_capture_t *cap, kd_flow_t *f, uint64_t frame,
+                     bool open, bool evicted) {
   kd_frame_ctx_t fc = {frame, cap->now_sec, cap->now_nsec};
+  bool kms = f->kind == KD_FLOW_KMS;
+  bool up = f->synack || f->syn_count == 0; /* handshake done or not seen */
+  bool incomplete = kms && up && exchange_incomplete(f);
+  const char *waiting = NULL;
+  int64_t wsec = 0;
+  uint32_t wnsec = 0;
+  uint64_t wframe = 0, wmono = 0, limit = RPC_DECIDE_MS;
+  if (kms && open) {
+    if (f->syn_count > 0 && !f->synack && !f->connect_reported) {
+      waiting = "syn_ack";
+      wsec = f->syn_sec;
+      wnsec = f->syn_nsec;
+      wframe = f->syn_frame;
+      wmono = f->syn_mono;
+      limit = SYN_DECIDE_MS;
+    } else if (up && !f->client_fin && !f->server_fin && !f->rst &&
+               !f->closed_reported) {
+      const kd_rpc_pending_t *old = NULL;
+      for (int i = 0; i < KD_RPC_MAX_PENDING; i++)
+        if (f->rpc.pend[i].used &&
+            (!old || f->rpc.pend[i].frame < old->frame))
+          old = &f->rpc.pend[i];
+      if (f->rpc.have_bind) {
+        waiting = "bind_ack";
+        wsec = f->rpc.bind.bind_sec;
+        wnsec = f->rpc.bind.bind_nsec;
+        wframe = f->rpc.bind.bind_frame;
+        wmono = f->rpc.bind_mono;
+      } else if (old) {
+        waiting = "response";
+        wsec = old->sec;
+        wnsec = old->nsec;
+        wframe = old->frame;
+        wmono = old->mono;
+      } else if (!f->rpc.any_request && !f->rpc.any_response) {
+        waiting = "request";
+        wsec = f->last_sec;
+        wnsec = f->last_nsec;
+        wframe = f->last_frame;
+        wmono = f->last_mono;
+      }
+    }
+  }
+  uint64_t wait = waiting ? (cap->mono_us - wmono) / 1000 : 0;
+  bool undecided = waiting && wait < limit;
   drain_holes(cap, f, true, &fc, true, 0);
   drain_holes(cap, f, false, &fc, true, 0);
-  if (f->kind == KD_FLOW_KMS) {
+  if (kms) {
     if (f->syn_count > 0 && !f->synack && !f->connect_reported) {
       f->connect_reported = true;
-      flow_event(cap, f, KMSDIAG_CONN_NO_ANSWER, 0, false);
+      if (!undecided)
+        flow_event(cap, f, KMSDIAG_CONN_NO_ANSWER, 0, false);
     }
     kd_rpc_flush(cap, f, &fc);
+    if ((f->undecodable || (incomplete && !f->closed_reported)) &&
+        flow_cut(cap, f))
+      undecodable_event(cap, f);
+    else if (undecided)
+      undecided_event(cap, f, waiting, wait, wframe, wsec, wnsec, evicted);
   }
 }
 
@@ -410,7 +644,7 @@ static kd_flow_t *flow_new(kmsdiag_capture_t *cap, const kd_pkt_t *p,
                   "flow table full (%zu flows): least recently used flows "
                   "are dropped",
                   cap->lim.max_flows);
-    flow_end(cap, old, cap->frame);
+    flow_end(cap, old, cap->frame, true, true);
     flow_remove(cap, old);
   }
   kd_flow_t *f = calloc(1, sizeof *f);
@@ -450,7 +684,7 @@ static void sweep(kmsdiag_capture_t *cap) {
       break; /* LRU order: everything after is more recent */
     bool syn_pending = f->syn_count > 0 && !f->synack && !f->rst;
     if (syn_pending || idle > (int64_t)cap->lim.idle_timeout_sec) {
-      flow_end(cap, f, cap->frame);
+      flow_end(cap, f, cap->frame, true, false);
       flow_remove(cap, f);
       cap->st.flows_expired++;
     }
@@ -490,6 +724,38 @@ static void consume(kmsdiag_capture_t *cap, kd_flow_t *f, bool from_client,
     kd_rpc_consume(cap, f, s, from_client, fc);
   else
     dns_tcp_consume(cap, f, s, from_client, fc);
+  kd_stream_trim(s, &cap->mem); /* an idle flow holds no buffer */
+}
+
+/* Keep the bytes buffered over all flows under the budget: give up on
+ * the data of the least recently used flows (out-of-order data first),
+ * down to 3/4 of the budget. Each flow direction dropped is a gap. */
+static void enforce_budget(kmsdiag_capture_t *cap) {
+  size_t target = cap->lim.max_buffered_bytes / 4 * 3;
+  uint64_t dropped = 0;
+  for (int pass = 0; pass < 2 && cap->mem.now > target; pass++) {
+    for (kd_flow_t *f = cap->lru_head; f && cap->mem.now > target;
+         f = f->lru_next) {
+      kd_stream_t *ss[2] = {&f->up, &f->down};
+      for (int i = 0; i < 2; i++) {
+        kd_stream_t *s = ss[i];
+        if (pass == 0 ? s->ooo != NULL : (s->len > 0 || s->cap > 0)) {
+          if (s->len || s->ooo)
+            dropped++;
+          kd_stream_drop(s, &cap->mem);
+        }
+      }
+    }
+  }
+  if (dropped) {
+    if (cap->st.budget_drops == 0)
+      kd_cap_note(cap, cap->frame, 0,
+                  "buffered TCP data reached the %zu KiB budget: the "
+                  "buffered data of the least recently used flows is "
+                  "dropped (gaps; decoding resumes at the next PDU)",
+                  cap->lim.max_buffered_bytes >> 10);
+    cap->st.budget_drops += dropped;
+  }
 }
 
 /* Remember the handshake of an untracked flow. */
@@ -549,6 +815,7 @@ static bool syn_recall(kmsdiag_capture_t *cap, kd_flow_t *f) {
   f->syn_count = e->syn_count;
   f->syn_frame = e->syn_frame;
   f->syn_sec = e->syn_sec;
+  f->syn_mono = cap->mono_us;
   f->syn_nsec = e->syn_nsec;
   f->synack = e->synack;
   e->hash = 0;
@@ -577,8 +844,8 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
   uint8_t fl = p->tcp_flags;
   bool syn = fl & KD_TCP_SYN, ack = fl & KD_TCP_ACK;
   if (!f) {
-    bool kms_s = kd_cap_is_kms_port(cap, p->sport);
-    bool kms_d = kd_cap_is_kms_port(cap, p->dport);
+    bool kms_s = kd_cap_is_kms_ep(cap, p->family, p->src, p->sport);
+    bool kms_d = kd_cap_is_kms_ep(cap, p->family, p->dst, p->dport);
     bool dns = p->sport == 53 || p->dport == 53;
     bool bind = !kms_s && !kms_d && p->paylen >= 28 && p->payload[0] == 5 &&
                 kd_rpc_is_kms_bind(p->payload, p->paylen);
@@ -619,6 +886,9 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
     lru_push(cap, f);
   }
   f->last_sec = cap->now_sec;
+  f->last_nsec = cap->now_nsec;
+  f->last_frame = cap->frame;
+  f->last_mono = cap->mono_us;
   kd_frame_ctx_t fc = {cap->frame, cap->now_sec, cap->now_nsec};
 
   if (syn && !ack && from_client) {
@@ -626,6 +896,7 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
       f->syn_frame = cap->frame;
       f->syn_sec = cap->now_sec;
       f->syn_nsec = cap->now_nsec;
+      f->syn_mono = cap->mono_us;
     }
   }
   if (syn && ack && !from_client && !f->synack) {
@@ -651,15 +922,23 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
     if (added || (s->len && s->gap))
       consume(cap, f, from_client, &fc);
     if (p->truncated && p->paylen < p->wire_paylen) {
+      if (f->cut_count++ == 0) {
+        f->cut_first = cap->frame;
+        f->snaplen = cap->cur_caplen;
+      }
+      f->cut_last = cap->frame;
       /* bytes missing from the capture: resynchronise after them */
       kd_stream_discard(s);
       s->next_seq = p->seq + (syn ? 1u : 0u) + (uint32_t)p->wire_paylen;
       s->gap = true;
-      kd_cap_note(cap, cap->frame, 0,
-                  "TCP segment cut by the snapshot length (%zu of %zu bytes "
-                  "captured)",
-                  p->paylen, p->wire_paylen);
+      if (f->cut_count == 1)
+        kd_cap_note(cap, cap->frame, 0,
+                    "TCP segment cut by the snapshot length (%zu of %zu "
+                    "bytes captured, %" PRIu32 " bytes per frame)",
+                    p->paylen, p->wire_paylen, cap->cur_caplen);
     }
+    if (cap->mem.now > cap->lim.max_buffered_bytes)
+      enforce_budget(cap);
   }
 
   if (fl & KD_TCP_RST) {
@@ -669,6 +948,12 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
           !f->connect_reported) {
         f->connect_reported = true;
         flow_event(cap, f, KMSDIAG_CONN_REFUSED, cap->frame, true);
+      } else if ((f->synack || f->syn_count == 0) && exchange_incomplete(f) &&
+                 !f->closed_reported && flow_cut(cap, f)) {
+        /* what the capture lacks may be what went wrong: reported as
+         * undecodable when the flow ends */
+        f->closed_reported = true;
+        f->undecodable = true;
       } else if (f->synack && exchange_incomplete(f) && !f->closed_reported &&
                  !(from_client && request_pending(f))) {
         /* a client that gives up on a pending request: the exchange
@@ -677,7 +962,7 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
         flow_event(cap, f, KMSDIAG_CONN_RESET, cap->frame, !from_client);
       }
     }
-    flow_end(cap, f, cap->frame);
+    flow_end(cap, f, cap->frame, false, false);
     flow_remove(cap, f);
     return;
   }
@@ -686,13 +971,17 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
       f->client_fin = true;
     else
       f->server_fin = true;
-    if (f->kind == KD_FLOW_KMS && f->synack && exchange_incomplete(f) &&
+    if (f->kind == KD_FLOW_KMS && (f->synack || f->syn_count == 0) &&
+        exchange_incomplete(f) && !f->closed_reported && flow_cut(cap, f)) {
+      f->closed_reported = true;
+      f->undecodable = true;
+    } else if (f->kind == KD_FLOW_KMS && f->synack && exchange_incomplete(f) &&
         !f->closed_reported && !(from_client && request_pending(f))) {
       f->closed_reported = true;
       flow_event(cap, f, KMSDIAG_CONN_CLOSED_EARLY, cap->frame, !from_client);
     }
     if (f->client_fin && f->server_fin) {
-      flow_end(cap, f, cap->frame);
+      flow_end(cap, f, cap->frame, false, false);
       flow_remove(cap, f);
     }
   }
@@ -851,8 +1140,18 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_feed(kmsdiag_capture_t *cap,
     cap->now_sec = fr->ts_sec; /* clock went far back: follow it */
     cap->now_nsec = fr->ts_nsec;
   }
+  if (cap->prev_valid) {
+    int64_t d = (fr->ts_sec - cap->prev_sec) * 1000000 +
+                ((int64_t)fr->ts_nsec - (int64_t)cap->prev_nsec) / 1000;
+    if (d > 0 && d < (int64_t)86400 * 1000000) /* forward steps only */
+      cap->mono_us += (uint64_t)d;
+  }
+  cap->prev_sec = fr->ts_sec;
+  cap->prev_nsec = fr->ts_nsec;
+  cap->prev_valid = true;
   if (fr->caplen < fr->wirelen)
     cap->st.truncated++;
+  cap->cur_caplen = fr->caplen;
 
   kd_pkt_t p;
   int st = kd_cap_decode(fr->linktype, fr->data, fr->caplen, &p);
@@ -877,11 +1176,14 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_feed(kmsdiag_capture_t *cap,
     cap->st.fragments++;
     if (p.family == 4) {
       frag_add(cap, &p);
-    } else if (!cap->v6frag_noted) {
-      cap->v6frag_noted = true;
-      kd_cap_note(cap, cap->frame, 0,
-                  "IPv6 fragments are not reassembled (first one here); a "
-                  "fragmented KMS or DNS message over IPv6 is not decoded");
+    } else {
+      v6frag_add(cap, &p);
+      if (!cap->v6frag_noted) {
+        cap->v6frag_noted = true;
+        kd_cap_note(cap, cap->frame, 0,
+                    "IPv6 fragments are not reassembled (first one here); a "
+                    "fragmented KMS or DNS message over IPv6 is not decoded");
+      }
     }
     goto done;
   }
@@ -897,9 +1199,10 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_capture_finish(kmsdiag_capture_t *cap) {
     return KMSDIAG_EINVAL;
   if (cap->finished)
     return KMSDIAG_ESTATE;
+  cap->finishing = true;
   while (cap->lru_head) {
     kd_flow_t *f = cap->lru_head;
-    flow_end(cap, f, f->syn_frame ? f->syn_frame : cap->frame);
+    flow_end(cap, f, f->syn_frame ? f->syn_frame : cap->frame, true, false);
     flow_remove(cap, f);
   }
   kd_dns_flush(cap, true, cap->now_sec);

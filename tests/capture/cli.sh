@@ -88,5 +88,71 @@ ws = [json.loads(l)["request"]["workstation"] for l in sys.stdin
 assert ws == ["pc-\x1b[31mred\u202e.corp"], ws
 ' || { echo "FAIL: JSON does not carry the workstation name exactly"; fail=1; }
 
+# a capture that stops right after the bind (-c 5): the capture cannot
+# tell what came next, so no failure is claimed (exit 0), and the
+# diagnosis says so, with the frames
+out=$("$bin" -c 5 "$gen/kms-duplicate-cmid.pcap"); rc=$?
+[ $rc = 0 ] || { echo "FAIL: -c 5 on kms-duplicate-cmid: exit $rc, expected 0"; fail=1; }
+echo "$out" | grep -q 'UNDETERMINED (at bind)' ||
+  { echo "FAIL: -c 5: no undetermined diagnosis"; echo "$out"; fail=1; }
+echo "$out" | grep -q 'capture ended .* ms after the last frame' ||
+  { echo "FAIL: -c 5: does not say the capture ended"; fail=1; }
+echo "$out" | grep -q 'evidence: frames 1, 5' ||
+  { echo "FAIL: -c 5: no evidence frames"; fail=1; }
+if echo "$out" | grep -q 'no KMS request was seen'; then
+  echo "FAIL: -c 5 still claims 'no KMS request was seen'"; fail=1
+fi
+# a capture that stops right after a SYN: undecided, not "never answered"
+out=$("$bin" --json -c 1 "$gen/tcp-syn-timeout.pcap"); rc=$?
+[ $rc = 0 ] || { echo "FAIL: -c 1 tcp-syn-timeout: exit $rc, expected 0"; fail=1; }
+echo "$out" | grep -q '"state":"undecided".*"waiting_for":"syn_ack"' ||
+  { echo "FAIL: -c 1 tcp-syn-timeout: SYN not undecided"; echo "$out"; fail=1; }
+
+# a pcapng file whose two interfaces have different link types (libpcap
+# 1.10 reads none of its packets past the second interface block): exit 2,
+# named, with the way out; never "no traffic found"
+png=/tmp/kms-pcap-cli-mixed.$$.pcapng
+"$PYTHON" - "$png" "$gen/kms-low-count.pcap" <<'PY'
+import struct, sys
+out, src = sys.argv[1], sys.argv[2]
+d = open(src, "rb").read()
+pkts, off = [], 24
+while off + 16 <= len(d):
+    sec, usec, cl, ol = struct.unpack("<IIII", d[off:off + 16])
+    pkts.append((sec, usec, d[off + 16:off + 16 + cl]))
+    off += 16 + cl
+def block(t, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", t, n) + body + struct.pack("<I", n)
+f = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+f += block(1, struct.pack("<HHI", 1, 0, 0))      # interface 0: Ethernet
+f += block(1, struct.pack("<HHI", 113, 0, 0))    # interface 1: Linux SLL
+for sec, usec, p in pkts:
+    ts = sec * 1000000 + usec
+    f += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff,
+                              len(p), len(p)) + p)
+open(out, "wb").write(f)
+PY
+"$bin" "$png" >/tmp/kms-pcap-cli.$$ 2>/tmp/kms-pcap-cli-err.$$; rc=$?
+[ $rc = 2 ] || { echo "FAIL: mixed link types pcapng: exit $rc, expected 2"; fail=1; }
+grep -q "cannot read $png" /tmp/kms-pcap-cli-err.$$ &&
+  grep -q 'different link types' /tmp/kms-pcap-cli-err.$$ &&
+  grep -q 'editcap -T' /tmp/kms-pcap-cli-err.$$ ||
+  { echo "FAIL: mixed link types: message lacks the file, the reason or the way out"; cat /tmp/kms-pcap-cli-err.$$; fail=1; }
+if grep -q '^No KMS or KMS DNS traffic found\.$' /tmp/kms-pcap-cli.$$; then
+  echo "FAIL: mixed link types: claims no traffic"; fail=1
+fi
+rm -f "$png" /tmp/kms-pcap-cli-err.$$
+
+# -w names the file once in its error (live capture: root only)
+if [ "$(id -u)" = 0 ]; then
+  "$bin" -i lo -c 1 -w /nonexistent-dir/x.pcap >/dev/null 2>/tmp/kms-pcap-cli.$$
+  n=$(grep -o '/nonexistent-dir/x.pcap' /tmp/kms-pcap-cli.$$ | wc -l)
+  [ "$n" = 1 ] || { echo "FAIL: -w error names the file $n times:"; cat /tmp/kms-pcap-cli.$$; fail=1; }
+else
+  echo "skip: -w error test needs root (live capture on lo)"
+fi
+
 [ $fail = 0 ] && echo "kms-pcap command line: OK"
 exit $fail

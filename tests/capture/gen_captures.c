@@ -28,7 +28,9 @@ static int g_vlan;      /* 802.1Q tag or 0 */
 static uint64_t g_us;   /* capture clock, microseconds since 1970 */
 static uint64_t g_seed; /* randomness of the encoders */
 static int g_fail;
-static size_t g_mtu;    /* IPv4 packets above this are fragmented; 0 none */
+static size_t g_mtu;    /* IP packets above this are fragmented; 0 none */
+static uint32_t g_snaplen; /* bytes kept per frame; 0: all (set after
+                              pcap_open, which writes 262144) */
 
 #define T0 UINT64_C(1795341600000000) /* 2026-11-22T10:00:00Z */
 
@@ -53,6 +55,7 @@ static bool pcap_open(const char *dir, const char *name, int link) {
   g_link = link;
   g_vlan = 0;
   g_mtu = 0;
+  g_snaplen = 0;
   g_us = T0;
   g_seed = 0x9E3779B97F4A7C15ull; /* per file, so CMIDs differ */
   for (const char *c = name; *c; c++)
@@ -77,11 +80,22 @@ static void pcap_close(void) {
 }
 
 static void record(const uint8_t *d, size_t n) {
+  size_t keep = g_snaplen && n > g_snaplen ? g_snaplen : n;
   put32((uint32_t)(g_us / 1000000));
   put32((uint32_t)(g_us % 1000000));
+  put32((uint32_t)keep);
   put32((uint32_t)n);
-  put32((uint32_t)n);
-  fwrite(d, 1, n, g_out);
+  fwrite(d, 1, keep, g_out);
+}
+
+/* Cut every later frame to n bytes, as tcpdump -s n does (and say so in
+ * the file header). */
+static void set_snaplen(uint32_t n) {
+  long at = ftell(g_out);
+  g_snaplen = n;
+  fseek(g_out, 16, SEEK_SET);
+  put32(n);
+  fseek(g_out, at, SEEK_SET);
 }
 
 static void tick(uint64_t us) { g_us += us; }
@@ -178,6 +192,33 @@ static void emit_ip(const host_t *src, const host_t *dst, uint8_t proto,
       uint16_t hc = csum_fold(csum_add(0, b.data + 14, 20));
       b.data[24] = (uint8_t)(hc >> 8);
       b.data[25] = (uint8_t)hc;
+      kd_buf_put(&b, l4 + off, n);
+      record(b.data, b.len);
+      tick(10);
+    }
+    kd_buf_free(&b);
+    return;
+  }
+  if (src->fam == 6 && g_mtu && 40 + l4len > g_mtu && g_link == 1) {
+    /* IPv6 fragments (fragment header, next header 44) */
+    size_t step = (g_mtu - 48) & ~(size_t)7;
+    for (size_t off = 0; off < l4len; off += step) {
+      size_t n = l4len - off < step ? l4len - off : step;
+      bool more = off + n < l4len;
+      kd_buf_reset(&b);
+      kd_buf_put(&b, dst->mac, 6);
+      kd_buf_put(&b, src->mac, 6);
+      kd_buf_be16(&b, 0x86DD);
+      kd_buf_be32(&b, 0x60000000u);
+      kd_buf_be16(&b, (uint16_t)(8 + n));
+      kd_buf_u8(&b, 44);
+      kd_buf_u8(&b, 64);
+      kd_buf_put(&b, src->a, 16);
+      kd_buf_put(&b, dst->a, 16);
+      kd_buf_u8(&b, proto);
+      kd_buf_u8(&b, 0);
+      kd_buf_be16(&b, (uint16_t)(off | (more ? 1 : 0)));
+      kd_buf_be32(&b, 0x6c6c6c6cu);
       kd_buf_put(&b, l4 + off, n);
       record(b.data, b.len);
       tick(10);
@@ -348,10 +389,12 @@ typedef struct rr {
   host_t addr;                 /* A / AAAA */
 } rr_t;
 
-/* A DNS message: query (nrr < 0) or response with rcode and answers. */
-static void dns_msg(kd_buf_t *b, uint16_t id, const char *qname,
-                    uint16_t qtype, int rcode, const rr_t *rr, int nrr,
-                    bool tc) {
+/* A DNS message: query (nrr < 0) or response with rcode and answers, and
+ * address records for SRV targets in the additional section (ar[i].target
+ * is the owner name). */
+static void dns_msg_ar(kd_buf_t *b, uint16_t id, const char *qname,
+                       uint16_t qtype, int rcode, const rr_t *rr, int nrr,
+                       bool tc, const rr_t *ar, int nar) {
   kd_buf_be16(b, id);
   uint16_t flags = rcode < 0 ? 0x0100 : (uint16_t)(0x8180 | rcode);
   if (tc)
@@ -360,7 +403,7 @@ static void dns_msg(kd_buf_t *b, uint16_t id, const char *qname,
   kd_buf_be16(b, 1);
   kd_buf_be16(b, (uint16_t)(nrr > 0 ? nrr : 0));
   kd_buf_be16(b, 0);
-  kd_buf_be16(b, 0);
+  kd_buf_be16(b, (uint16_t)nar);
   dns_name(b, qname);
   kd_buf_be16(b, qtype);
   kd_buf_be16(b, 1);
@@ -384,6 +427,20 @@ static void dns_msg(kd_buf_t *b, uint16_t id, const char *qname,
     b->data[lenpos] = (uint8_t)(len >> 8);
     b->data[lenpos + 1] = (uint8_t)len;
   }
+  for (int i = 0; i < nar; i++) {
+    dns_name(b, ar[i].target);
+    kd_buf_be16(b, ar[i].type);
+    kd_buf_be16(b, 1);
+    kd_buf_be32(b, 3600);
+    kd_buf_be16(b, ar[i].addr.fam == 4 ? 4 : 16);
+    kd_buf_put(b, ar[i].addr.a, ar[i].addr.fam == 4 ? 4 : 16);
+  }
+}
+
+static void dns_msg(kd_buf_t *b, uint16_t id, const char *qname,
+                    uint16_t qtype, int rcode, const rr_t *rr, int nrr,
+                    bool tc) {
+  dns_msg_ar(b, id, qname, qtype, rcode, rr, nrr, tc, NULL, 0);
 }
 
 static void dns_udp(const host_t *cl, const host_t *srv, uint16_t id,
@@ -419,7 +476,8 @@ typedef struct scenario {
   uint32_t count;
   int answer;                  /* 0 normal, 1 bind_nak, 2 bind all rejected,
                                   3 fault, 4 reset after request,
-                                  5 silence after request */
+                                  5 silence after request, 6 the host
+                                  closes (FIN) after the request */
   bool split;                  /* request over 3 segments, out of order */
   bool rpc_fragments;          /* request as two RPC fragments */
 } scenario_t;
@@ -549,6 +607,16 @@ static void kms_exchange(conn_t *k, const scenario_t *sc) {
     free(req);
     return;
   }
+  if (sc->answer == 6) {
+    tick(3000);
+    seg(k, false, FIN | ACK, NULL, 0);
+    tick(200);
+    seg(k, true, FIN | ACK, NULL, 0);
+    tick(100);
+    seg(k, false, ACK, NULL, 0);
+    free(req);
+    return;
+  }
   if (sc->answer == 5) {
     tick(30000000); /* the client gives up after 30 s */
     seg(k, true, RST | ACK, NULL, 0);
@@ -658,6 +726,87 @@ static void kms_missing_segment(conn_t *k, const scenario_t *sc) {
     free(req);
   }
   close_both(k);
+}
+
+/* One connection, bind, then two requests (call ids 2 and 3) in one TCP
+ * segment, and the two responses in one segment. */
+static void kms_two_in_one(conn_t *k, const scenario_t *sc) {
+  uint8_t *pdu = NULL;
+  size_t plen = 0;
+  kmsdiag_rpc_bind_params_t bp;
+  kmsdiag_rpc_bind_params_default(&bp, 2, true, true, true);
+  must(kmsdiag_rpc_encode_bind(&bp, false, &pdu, &plen), "bind");
+  data(k, true, pdu, plen);
+  kmsdiag_rpc_pdu_t bind;
+  if (kmsdiag_rpc_decode(pdu, plen, &bind) != KMSDIAG_OK)
+    g_fail = 1;
+  free(pdu);
+  kt_bind_policy_t pol = {true, true, "1688", 0x00012345};
+  must(kt_answer_bind(&bind, &pol, &pdu, &plen), "answer bind");
+  data(k, false, pdu, plen);
+  free(pdu);
+  kd_buf_t up, down;
+  kd_buf_init(&up);
+  kd_buf_init(&down);
+  for (uint32_t call = 2; call <= 3; call++) {
+    kmsdiag_kms_request_params_t rp;
+    uint8_t *req = NULL, *kms = NULL;
+    size_t rlen = 0, klen = 0;
+    memset(&rp, 0, sizeof rp);
+    rp.version_major = sc->version;
+    rp.license_status = 2;
+    rp.binding_expiration = 43200;
+    guid(APP_WINDOWS, &rp.app_id);
+    guid(sc->sku, &rp.sku_id);
+    guid(sc->kms_id, &rp.kms_id);
+    rp.random_cmid = true;
+    rp.n_policy = sc->n_policy;
+    rp.client_time = kmsdiag_filetime_from_unix((int64_t)(g_us / 1000000), 0);
+    rp.workstation = sc->workstation;
+    must(kmsdiag_kms_encode_request(&rp, kt_rand_xorshift, &g_seed, &req,
+                                    &rlen),
+         "encode request");
+    must(kmsdiag_rpc_encode_request(call, 1, true, req, rlen, &pdu, &plen),
+         "request pdu");
+    kd_buf_put(&up, pdu, plen);
+    free(pdu);
+    kt_response_params_t resp;
+    memset(&resp, 0, sizeof resp);
+    resp.epid = sc->epid;
+    resp.count = sc->count;
+    resp.activation_interval = 120;
+    resp.renewal_interval = 10080;
+    must(kt_build_kms_response(req, rlen, &resp, kt_rand_xorshift, &g_seed,
+                               &kms, &klen),
+         "build response");
+    must(kt_build_response_pdu(call, 1, true, kms, klen, 0, false, &pdu,
+                               &plen),
+         "response pdu");
+    kd_buf_put(&down, pdu, plen);
+    free(pdu);
+    free(kms);
+    free(req);
+  }
+  data(k, true, up.data, up.len);
+  data(k, false, down.data, down.len);
+  kd_buf_free(&up);
+  kd_buf_free(&down);
+  close_both(k);
+}
+
+/* A TLS-looking connection (not KMS) from cl to web:port. */
+static void https_conn(const host_t *cl, uint16_t cp, const host_t *web,
+                       uint16_t port) {
+  static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x00, 0x2a, 0x01, 0x00,
+                                  0x00, 0x26, 0x03, 0x03, 'n',  'o',  't',
+                                  ' ',  'k',  'm',  's',  0,    0,    0};
+  static const uint8_t reply[] = {0x16, 0x03, 0x03, 0x00, 0x04, 0x02, 0x00,
+                                  0x00, 0x00};
+  conn_t k = conn(*cl, cp, *web, port);
+  handshake(&k);
+  data(&k, true, hello, sizeof hello);
+  data(&k, false, reply, sizeof reply);
+  close_both(&k);
 }
 
 static scenario_t base_scenario(const char *ws) {
@@ -1004,6 +1153,85 @@ int main(int argc, char **argv) {
     }
     close_both(&k);
     kd_buf_free(&b);
+    pcap_close();
+  }
+  /* 24. SRV records name port 443: kms1 (address in the additional
+   *     section) refuses, kms2 (address from a later A lookup) activates.
+   *     TLS connections to another host on 443, from this client and
+   *     another one, are not KMS and must not be diagnosed. */
+  if (pcap_open(dir, "kms-srv-port443", 1)) {
+    host_t cl = v4(10, 20, 1, 60), other = v4(10, 20, 1, 61);
+    host_t kms1 = kmshost, kms2 = v4(10, 20, 0, 6), web = v4(10, 20, 0, 80);
+    rr_t srv[2] = {{33, 0, 50, 443, "kms1.corp.example", kms1},
+                   {33, 10, 50, 443, "kms2.corp.example", kms2}};
+    rr_t ar = {1, 0, 0, 0, "kms1.corp.example", kms1};
+    kd_buf_t b;
+    kd_buf_init(&b);
+    dns_msg(&b, 0x1a10, "_vlmcs._tcp.corp.example", 33, -1, NULL, 0, false);
+    udp(&cl, 50910, dns_server(), 53, b.data, b.len);
+    tick(2000);
+    kd_buf_reset(&b);
+    dns_msg_ar(&b, 0x1a10, "_vlmcs._tcp.corp.example", 33, 0, srv, 2, false,
+               &ar, 1);
+    udp(dns_server(), 53, &cl, 50910, b.data, b.len);
+    tick(1000);
+    kd_buf_free(&b);
+    https_conn(&other, 51000, &web, 443);
+    conn_t k1 = conn(cl, 49840, kms1, 443);
+    seg(&k1, true, SYN, NULL, 0);
+    tick(200);
+    k1.sseq = 0;
+    seg(&k1, false, RST | ACK, NULL, 0);
+    tick(1000);
+    rr_t a2 = {1, 0, 0, 0, NULL, kms2};
+    dns_udp(&cl, dns_server(), 0x1a11, "kms2.corp.example", 1, 0, &a2, 1);
+    https_conn(&cl, 51001, &web, 443);
+    conn_t k2 = conn(cl, 49841, kms2, 443);
+    handshake(&k2);
+    scenario_t s = base_scenario("pc-060.corp.example");
+    kms_exchange(&k2, &s);
+    https_conn(&other, 51002, &web, 443);
+    pcap_close();
+  }
+  /* 25. the host closes the connection (FIN) after the request */
+  if (pcap_open(dir, "tcp-host-fin-mid-exchange", 1)) {
+    host_t cl = v4(10, 20, 1, 62);
+    conn_t k = conn(cl, 49842, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-062.corp.example");
+    s.answer = 6;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 26. two requests in one TCP segment, two responses in one */
+  if (pcap_open(dir, "kms-pdus-one-segment", 1)) {
+    host_t cl = v4(10, 20, 1, 63);
+    conn_t k = conn(cl, 49843, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-063.corp.example");
+    kms_two_in_one(&k, &s);
+    pcap_close();
+  }
+  /* 27. the low-count exchange captured with a snapshot length of 120
+   *     bytes (tcpdump -s 120): nothing past the handshake decodes */
+  if (pcap_open(dir, "kms-snaplen-cut", 1)) {
+    host_t cl = v4(10, 20, 1, 64);
+    set_snaplen(120);
+    conn_t k = conn(cl, 49844, kmshost, 1688);
+    handshake(&k);
+    scenario_t s = base_scenario("pc-064.corp.example");
+    s.count = 7;
+    kms_exchange(&k, &s);
+    pcap_close();
+  }
+  /* 28. over IPv6 with a small MTU: every KMS PDU in IPv6 fragments */
+  if (pcap_open(dir, "kms-ipv6-fragmented", 1)) {
+    host_t cl = v6(0x65), srv = v6(0x05);
+    conn_t k = conn(cl, 49845, srv, 1688);
+    handshake(&k);
+    g_mtu = 128;
+    scenario_t s = base_scenario("pc-065.corp.example");
+    kms_exchange(&k, &s);
     pcap_close();
   }
   return g_fail;

@@ -9,19 +9,32 @@
 #include "check.h"
 
 typedef struct counts {
-  int connect[6];
+  int connect[8];
   int notes;
   int diag_fail;
+  int diag_undetermined;
+  uint64_t last_wait_ms;
+  const char *last_waiting_for;
+  bool last_evicted;
 } counts_t;
 
 static void on_ev(const kmsdiag_capture_event_t *ev, void *ud) {
   counts_t *c = ud;
-  if (ev->type == KMSDIAG_CAPEV_CONNECT)
-    c->connect[ev->u.connect.state]++;
-  else if (ev->type == KMSDIAG_CAPEV_NOTE)
+  if (ev->type == KMSDIAG_CAPEV_CONNECT) {
+    if (ev->u.connect.state < 8)
+      c->connect[ev->u.connect.state]++;
+    if (ev->u.connect.state == KMSDIAG_CONN_UNDECIDED) {
+      c->last_wait_ms = ev->u.connect.wait_ms;
+      c->last_waiting_for = ev->u.connect.waiting_for;
+      c->last_evicted = ev->u.connect.evicted;
+    }
+  } else if (ev->type == KMSDIAG_CAPEV_NOTE) {
     c->notes++;
-  else if (ev->type == KMSDIAG_CAPEV_DIAGNOSIS && !ev->u.diagnosis.ok)
+  } else if (ev->type == KMSDIAG_CAPEV_DIAGNOSIS && ev->u.diagnosis.undetermined) {
+    c->diag_undetermined++;
+  } else if (ev->type == KMSDIAG_CAPEV_DIAGNOSIS && !ev->u.diagnosis.ok) {
     c->diag_fail++;
+  }
 }
 
 /* Raw IPv4 + TCP (or UDP when udp) frame into f (>= 60 + n bytes). */
@@ -87,14 +100,22 @@ static void test_flow_cap(void) {
   CHECK(st.peak_flows <= 8);
   CHECK_EQ(st.flows_evicted, 92);
   CHECK_EQ(st.flows_tracked, 100);
-  /* an evicted flow still reports its unanswered SYN */
-  CHECK_EQ(c.connect[KMSDIAG_CONN_NO_ANSWER], 92);
+  /* an evicted flow still reports its SYN, but all 100 SYNs were sent in
+   * the same second: no answer could be expected yet, so none is called
+   * unanswered */
+  CHECK_EQ(c.connect[KMSDIAG_CONN_NO_ANSWER], 0);
+  CHECK_EQ(c.connect[KMSDIAG_CONN_UNDECIDED], 92);
+  CHECK(c.last_evicted);
   CHECK(c.notes >= 1); /* "flow table full" */
   CHECK_EQ(kmsdiag_capture_finish(cap), KMSDIAG_OK);
-  CHECK_EQ(c.connect[KMSDIAG_CONN_NO_ANSWER], 100);
+  CHECK_EQ(c.connect[KMSDIAG_CONN_NO_ANSWER], 0);
+  CHECK_EQ(c.connect[KMSDIAG_CONN_UNDECIDED], 100);
+  CHECK(!c.last_evicted); /* the last 8 were still there at the end */
+  CHECK_STR(c.last_waiting_for, "syn_ack");
   kmsdiag_capture_get_stats(cap, &st);
   CHECK_EQ(st.flows_now, 0);
-  CHECK_EQ(c.diag_fail, 1); /* one client address, 0xC004F074 */
+  CHECK_EQ(c.diag_fail, 0);          /* not a failure ... */
+  CHECK_EQ(c.diag_undetermined, 1);  /* ... the capture cannot tell */
   /* no frames after finish */
   kmsdiag_frame_t fr = {12, 0, 0, 0, 0, f};
   CHECK_EQ(kmsdiag_capture_feed(cap, &fr), KMSDIAG_ESTATE);
@@ -146,6 +167,37 @@ static void test_expiry_while_reading(void) {
   CHECK_EQ(st.flows_expired, 2);
   CHECK_EQ(kmsdiag_capture_finish(cap), KMSDIAG_OK);
   kmsdiag_capture_free(cap);
+}
+
+/* A SYN pending when the capture ends: never answered only when enough
+ * capture time followed it (3 s). */
+static void test_syn_at_end(void) {
+  for (int late = 0; late < 2; late++) {
+    kmsdiag_capture_t *cap;
+    counts_t c;
+    memset(&c, 0, sizeof c);
+    CHECK_EQ(kmsdiag_capture_new(&cap), KMSDIAG_OK);
+    kmsdiag_capture_set_callback(cap, on_ev, &c);
+    uint8_t f[128];
+    feed(cap, f, frame(f, 5, 40000, 1688, 5, 0x02, NULL, 0, false), 1000);
+    /* some other traffic: 1 s or 4 s later */
+    feed(cap, f, frame(f, 9, 5000, 6000, 0, 0, (const uint8_t *)"x", 1, true),
+         late ? 1004 : 1001);
+    CHECK_EQ(kmsdiag_capture_finish(cap), KMSDIAG_OK);
+    if (late) {
+      CHECK_EQ(c.connect[KMSDIAG_CONN_NO_ANSWER], 1);
+      CHECK_EQ(c.connect[KMSDIAG_CONN_UNDECIDED], 0);
+      CHECK_EQ(c.diag_fail, 1);
+      CHECK_EQ(c.diag_undetermined, 0);
+    } else {
+      CHECK_EQ(c.connect[KMSDIAG_CONN_NO_ANSWER], 0);
+      CHECK_EQ(c.connect[KMSDIAG_CONN_UNDECIDED], 1);
+      CHECK_EQ(c.last_wait_ms, 1000);
+      CHECK_EQ(c.diag_fail, 0);
+      CHECK_EQ(c.diag_undetermined, 1);
+    }
+    kmsdiag_capture_free(cap);
+  }
 }
 
 static void test_buffer_bound(void) {
@@ -224,6 +276,7 @@ static void test_arguments(void) {
 int main(void) {
   test_flow_cap();
   test_expiry_while_reading();
+  test_syn_at_end();
   test_buffer_bound();
   test_arguments();
   return check_finish();

@@ -109,7 +109,9 @@ static struct {
   size_t nhosts;
   client_sum_t *clients;
   size_t nclients;
+  uint64_t hosts_dropped, clients_dropped; /* past the table caps */
   bool failures;
+  bool unreadable; /* an input could not be read (or not all of it) */
   const char *cur_file;
 } G;
 
@@ -286,8 +288,10 @@ static host_sum_t *host_get(const kmsdiag_endpoint_t *e) {
   for (size_t i = 0; i < G.nhosts; i++)
     if (strcmp(G.hosts[i].addr, a) == 0)
       return &G.hosts[i];
-  if (G.nhosts >= MAX_HOSTS)
+  if (G.nhosts >= MAX_HOSTS) {
+    G.hosts_dropped++;
     return NULL;
+  }
   host_sum_t *h = &G.hosts[G.nhosts++];
   memset(h, 0, sizeof *h);
   snprintf(h->addr, sizeof h->addr, "%s", a);
@@ -300,8 +304,10 @@ static client_sum_t *client_get(const kmsdiag_endpoint_t *e) {
   for (size_t i = 0; i < G.nclients; i++)
     if (strcmp(G.clients[i].addr, a) == 0)
       return &G.clients[i];
-  if (G.nclients >= MAX_CLIENTS)
+  if (G.nclients >= MAX_CLIENTS) {
+    G.clients_dropped++;
     return NULL;
+  }
   client_sum_t *c = &G.clients[G.nclients++];
   memset(c, 0, sizeof *c);
   snprintf(c->addr, sizeof c->addr, "%s", a);
@@ -351,6 +357,9 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
     json_common(ev);
     kmsdiag_json_str(j, "transport", d->tcp ? "tcp" : "udp");
     kmsdiag_json_bool(j, "truncated", d->truncated);
+    kmsdiag_json_bool(j, "capture_ended", d->capture_ended);
+    if (d->capture_ended)
+      kmsdiag_json_uint(j, "wait_ms", d->wait_ms);
     kmsdiag_json_uint(j, "id", d->id);
     kmsdiag_json_strn(j, "qname", d->qname, strlen(d->qname));
     kmsdiag_json_uint(j, "ancount", d->ancount);
@@ -375,6 +384,7 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
       kmsdiag_json_object_end(j);
     }
     kmsdiag_json_array_end(j);
+    kmsdiag_json_uint(j, "srv_total", d->srv_total);
     kmsdiag_json_array_begin(j, "addresses");
     for (size_t i = 0; i < d->n_addr; i++)
       kmsdiag_json_str(j, NULL, kmsdiag_endpoint_to_str(&d->addr[i], false,
@@ -396,7 +406,10 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
   sb_printf(&b, " via %s (%s): ",
             kmsdiag_endpoint_to_str(&ev->server, true, srv, sizeof srv),
             d->tcp ? "TCP" : "UDP");
-  if (!d->answered) {
+  if (!d->answered && d->capture_ended) {
+    sb_printf(&b, "no answer before the capture ended (%" PRIu64 " ms later)",
+              d->wait_ms);
+  } else if (!d->answered) {
     sb_printf(&b, "no answer");
   } else {
     sb_printf(&b, "%s", rcode_name(d->rcode));
@@ -409,7 +422,10 @@ static void do_dns(const kmsdiag_capture_event_t *ev) {
     for (size_t i = 0; i < d->n_addr; i++)
       sb_printf(&b, "%s%s", i ? ", " : "; address ",
                 kmsdiag_endpoint_to_str(&d->addr[i], false, srv, sizeof srv));
-    if (d->ancount > d->n_srv + d->n_addr)
+    if (d->srv_total > d->n_srv)
+      sb_printf(&b, " (%zu SRV records, first %zu shown)", d->srv_total,
+                d->n_srv);
+    else if (d->ancount > d->n_srv + d->n_addr)
       sb_printf(&b, " (%zu more answer records)",
                 (size_t)d->ancount - d->n_srv - d->n_addr);
   }
@@ -425,7 +441,9 @@ static void do_connect(const kmsdiag_capture_event_t *ev) {
   char srv[KMSDIAG_ENDPOINT_STRLEN], fr[32];
   if (G.summary) {
     if (c->state != KMSDIAG_CONN_ESTABLISHED &&
-        c->state != KMSDIAG_CONN_MIDSTREAM) {
+        c->state != KMSDIAG_CONN_MIDSTREAM &&
+        c->state != KMSDIAG_CONN_UNDECIDED &&
+        c->state != KMSDIAG_CONN_UNDECODABLE) {
       host_sum_t *h = host_get(&ev->server);
       client_sum_t *cl = client_get(&ev->client);
       if (h)
@@ -444,6 +462,21 @@ static void do_connect(const kmsdiag_capture_event_t *ev) {
     kmsdiag_json_uint(j, "syn_count", c->syn_count);
     if (c->state == KMSDIAG_CONN_RESET || c->state == KMSDIAG_CONN_CLOSED_EARLY)
       kmsdiag_json_str(j, "closed_by", c->server_closed ? "server" : "client");
+    if (c->state == KMSDIAG_CONN_UNDECIDED) {
+      kmsdiag_json_str(j, "waiting_for", c->waiting_for);
+      kmsdiag_json_uint(j, "wait_ms", c->wait_ms);
+      kmsdiag_json_bool(j, "evicted", c->evicted);
+    }
+    if (c->state == KMSDIAG_CONN_UNDECODABLE) {
+      kmsdiag_json_str(j, "cut_reason", c->cut_reason);
+      if (c->snaplen)
+        kmsdiag_json_uint(j, "snaplen", c->snaplen);
+      else
+        kmsdiag_json_null(j, "snaplen");
+      kmsdiag_json_uint(j, "cut_frames", c->cut_frames);
+      frame_or_null("first_cut_frame", c->first_cut_frame);
+      frame_or_null("last_cut_frame", c->last_cut_frame);
+    }
     kmsdiag_json_object_end(j);
     tool_json_emit(j);
     return;
@@ -474,6 +507,35 @@ static void do_connect(const kmsdiag_capture_event_t *ev) {
     sb_printf(&b, "TCP connection to %s (capture started after the "
                   "handshake)",
               srv);
+    break;
+  case KMSDIAG_CONN_UNDECIDED: {
+    const char *w = c->waiting_for ? c->waiting_for : "?";
+    sb_printf(&b, "TCP connection to %s: %s %" PRIu64 " ms after the %s, "
+                  "before %s",
+              srv, c->evicted ? "dropped from the full flow table"
+                              : "capture ended",
+              c->wait_ms,
+              strcmp(w, "syn_ack") == 0    ? "SYN"
+              : strcmp(w, "bind_ack") == 0 ? "RPC bind"
+              : strcmp(w, "response") == 0 ? "KMS request"
+                                           : "last frame",
+              strcmp(w, "request") == 0 ? "the KMS request" : "an answer");
+    break;
+  }
+  case KMSDIAG_CONN_UNDECODABLE:
+    if (c->snaplen)
+      sb_printf(&b, "TCP connection to %s: NOT DECODABLE, %" PRIu64
+                    " frames cut by the snapshot length (%" PRIu32
+                    " bytes per frame), frames %s to ",
+                srv, c->cut_frames, c->snaplen,
+                frame_ref(ev->file_index, c->first_cut_frame, fr, sizeof fr));
+    else
+      sb_printf(&b, "TCP connection to %s: NOT DECODABLE, carried in %" PRIu64
+                    " IPv6 fragments, frames %s to ",
+                srv, c->cut_frames,
+                frame_ref(ev->file_index, c->first_cut_frame, fr, sizeof fr));
+    sb_printf(&b, "%s",
+              frame_ref(ev->file_index, c->last_cut_frame, fr, sizeof fr));
     break;
   }
   add_line(ev, &b);
@@ -669,6 +731,14 @@ static void do_exchange(const kmsdiag_capture_event_t *ev) {
     } else {
       kmsdiag_json_null(j, "response_captured");
     }
+    if (x->request_len)
+      kmsdiag_json_uint(j, "request_size", x->request_len);
+    else
+      kmsdiag_json_null(j, "request_size");
+    if (x->has_response && x->response_len)
+      kmsdiag_json_uint(j, "response_size", x->response_len);
+    else
+      kmsdiag_json_null(j, "response_size");
     if (have_rq) {
       kmsdiag_kms_request_write_json(j, "request", &rq);
     } else {
@@ -795,14 +865,15 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
   const kmsdiag_cap_diagnosis_t *d = &ev->u.diagnosis;
   char a[KMSDIAG_ENDPOINT_STRLEN], fr[32];
   const char *nm = d->hresult ? hr_name(d->hresult) : NULL;
-  if (!d->ok)
+  if (!d->ok && !d->undetermined)
     G.failures = true;
   if (G.summary && strcmp(d->kind, "client") == 0) {
     client_sum_t *c = client_get(&ev->client);
     if (c)
       snprintf(c->result, sizeof c->result, "%s",
-               d->ok ? "activated" : "failed");
-    if (c && !d->ok)
+               d->ok ? "activated" : d->undetermined ? "undetermined"
+                                                     : "failed");
+    if (c && !d->ok && !d->undetermined)
       snprintf(c->result, sizeof c->result, "0x%08" PRIX32, d->hresult);
   }
   if (G.json) {
@@ -815,8 +886,10 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
     else
       kmsdiag_json_null(j, "workstation");
     kmsdiag_json_bool(j, "ok", d->ok);
+    kmsdiag_json_bool(j, "undetermined", d->undetermined);
     kmsdiag_json_hex32(j, "hresult", d->hresult);
-    kmsdiag_json_str(j, "hresult_name", d->hresult ? nm : "S_OK");
+    kmsdiag_json_str(j, "hresult_name",
+                     d->hresult ? nm : d->undetermined ? NULL : "S_OK");
     kmsdiag_json_str(j, "stage", d->stage);
     kmsdiag_json_array_begin(j, "steps");
     for (unsigned i = 0; i < 5; i++)
@@ -855,6 +928,8 @@ static void do_diag(const kmsdiag_capture_event_t *ev) {
   }
   if (d->ok)
     sb_printf(&b, ": OK\n");
+  else if (d->undetermined)
+    sb_printf(&b, ": UNDETERMINED (at %s)\n", d->stage);
   else
     sb_printf(&b, ": 0x%08" PRIX32 " %s (at %s)\n", d->hresult,
               nm ? nm : "", d->stage);
@@ -927,7 +1002,9 @@ static void print_text(void) {
   if (G.lines_dropped)
     printf("  (timeline cut after %d lines)\n", MAX_LINES);
   if (G.nlines == 0)
-    printf("No KMS or KMS DNS traffic found.\n");
+    printf(G.unreadable ? "No KMS or KMS DNS traffic found in what could be "
+                          "read (see the notes).\n"
+                        : "No KMS or KMS DNS traffic found.\n");
   if (G.ndiags) {
     printf("\nDiagnosis\n");
     for (size_t i = 0; i < G.ndiags; i++)
@@ -991,6 +1068,20 @@ static void print_summary(void) {
       kmsdiag_json_object_end(j);
       tool_json_emit(j);
     }
+    if (G.hosts_dropped || G.clients_dropped) {
+      char msg[160];
+      snprintf(msg, sizeof msg,
+               "summary tables full: %" PRIu64 " more hosts (past %d) and %"
+               PRIu64 " more clients (past %d) not shown",
+               G.hosts_dropped, MAX_HOSTS,
+               G.clients_dropped, MAX_CLIENTS);
+      kmsdiag_json_object_begin(j, NULL);
+      kmsdiag_json_str(j, "type", "note");
+      kmsdiag_json_null(j, "frame");
+      kmsdiag_json_str(j, "message", msg);
+      kmsdiag_json_object_end(j);
+      tool_json_emit(j);
+    }
     return;
   }
   printf("%-28s %9s %8s %-8s %-11s %s\n", "KMS HOST", "EXCHANGES", "FAILURES",
@@ -1009,6 +1100,9 @@ static void print_summary(void) {
     tool_puts_escaped(stdout, h->products[0] ? h->products : "-");
     putchar('\n');
   }
+  if (G.hosts_dropped)
+    printf("(%" PRIu64 " more events of hosts past the first %d not shown)\n",
+           G.hosts_dropped, MAX_HOSTS);
   printf("\n%-28s %-24s %9s %8s %-8s %-11s %s\n", "CLIENT", "WORKSTATION",
          "EXCHANGES", "FAILURES", "VERSIONS", "RESULT", "PRODUCTS");
   for (size_t i = 0; i < G.nclients; i++) {
@@ -1023,19 +1117,26 @@ static void print_summary(void) {
     tool_puts_escaped(stdout, c->products[0] ? c->products : "-");
     putchar('\n');
   }
+  if (G.clients_dropped)
+    printf("(%" PRIu64 " more events of clients past the first %d not "
+           "shown)\n",
+           G.clients_dropped, MAX_CLIENTS);
   if (G.nnotes)
     printf("\n%zu note(s); run without --summary to see them\n", G.nnotes);
 }
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
-static void progress_cb(uint64_t bytes, uint64_t total, void *ud) {
+static void progress_cb(uint64_t bytes, uint64_t total, uint64_t frames,
+                        void *ud) {
   (void)ud;
   if (total)
-    fprintf(stderr, "\r%s: %3u%% (%" PRIu64 " of %" PRIu64 " MB)", tool_name(),
-            (unsigned)(bytes * 100 / total), bytes >> 20, total >> 20);
+    fprintf(stderr, "\r%s: %3u%% (%" PRIu64 " of %" PRIu64 " MB, %" PRIu64
+            " frames)", tool_name(), (unsigned)(bytes * 100 / total),
+            bytes >> 20, total >> 20, frames);
   else
-    fprintf(stderr, "\r%s: %" PRIu64 " MB", tool_name(), bytes >> 20);
+    fprintf(stderr, "\r%s: %" PRIu64 " MB, %" PRIu64 " frames", tool_name(),
+            bytes >> 20, frames);
 }
 
 static int drop_privileges(const char *user) {
@@ -1157,7 +1258,7 @@ int main(int argc, char **argv) {
       }
       if (wfile &&
           kmsdiag_pcap_set_dump(src, wfile, err, sizeof err) != KMSDIAG_OK) {
-        tool_err("-w: %s", err);
+        tool_err("-w: %s", err); /* err names the file */
         kmsdiag_pcap_source_close(src);
         kmsdiag_capture_free(cap);
         kmsdiag_json_free(G.j);
@@ -1197,7 +1298,34 @@ int main(int argc, char **argv) {
       uint64_t got = kmsdiag_pcap_frames(src);
       if (G.progress)
         fprintf(stderr, "\r\033[K");
-      if (st == KMSDIAG_EPCAP || st == KMSDIAG_ENOMEM) {
+      if (st == KMSDIAG_EUNSUPPORTED || (st == KMSDIAG_EPCAP && got == 0)) {
+        /* nothing (or not all) of it can be read: not "no traffic" */
+        kmsdiag_capture_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = KMSDIAG_CAPEV_NOTE;
+        ev.file_index = (unsigned)(i - optind);
+        char msg[800];
+        snprintf(msg, sizeof msg,
+                 "input not readable: reading stopped after frame %" PRIu64
+                 ": %s",
+                 got, err);
+        ev.frame = got;
+        ev.u.note.message = msg;
+        on_event(&ev, NULL);
+        fprintf(stderr, "%s: cannot read ", tool_name());
+        tool_puts_escaped(stderr, path);
+        fprintf(stderr, " (stopped after frame %" PRIu64 "): ", got);
+        tool_puts_escaped(stderr, err);
+        fputc('\n', stderr);
+        if (st == KMSDIAG_EUNSUPPORTED)
+          fprintf(stderr,
+                  "%s: split the file per interface, e.g. tshark -r FILE -Y "
+                  "'frame.interface_id == 0' -w part0.pcapng, or give all "
+                  "interfaces one link type with editcap -T\n",
+                  tool_name());
+        unreadable = true;
+        G.unreadable = true;
+      } else if (st == KMSDIAG_EPCAP || st == KMSDIAG_ENOMEM) {
         kmsdiag_capture_event_t ev;
         memset(&ev, 0, sizeof ev);
         ev.type = KMSDIAG_CAPEV_NOTE;
