@@ -286,11 +286,80 @@ static void test_live_clock(void) {
   unlink(ready);
 }
 
+/* ---- live: a target's addresses are tried in order, each reported ---- */
+
+static void test_live_addresses(void) {
+  char ready[] = "/tmp/kd-probe-ready-XXXXXX";
+  int fd = mkstemp(ready);
+  close(fd);
+  unlink(ready);
+  pid_t pid = spawn_responder(ready, "127.0.0.1:0=normal");
+  unsigned port = ready_port(ready);
+  CHECK(port != 0);
+  if (!port) {
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    return;
+  }
+  kmsdiag_probe_t *p;
+  CHECK_EQ(kmsdiag_probe_new(&p), KMSDIAG_OK);
+  /* Nothing listens on 127.0.0.253/254 at that port: refused at once. */
+  const char *first_refused[] = {"127.0.0.254", "127.0.0.1"};
+  const char *all_refused[] = {"127.0.0.253", "127.0.0.254"};
+  size_t i0, i1;
+  CHECK_EQ(kmsdiag_probe_add_target_resolved(p, "two", (uint16_t)port,
+                                             first_refused, 2, &i0), KMSDIAG_OK);
+  CHECK_EQ(kmsdiag_probe_add_target_resolved(p, "none", (uint16_t)port,
+                                             all_refused, 2, &i1), KMSDIAG_OK);
+  CHECK_EQ(kmsdiag_probe_result_attempt_count(kmsdiag_probe_result(p, i0)), 0);
+  CHECK(!kmsdiag_probe_result_attempt(kmsdiag_probe_result(p, i0), 0, NULL,
+                                      NULL, NULL));
+  CHECK_EQ(kmsdiag_probe_run(p), KMSDIAG_OK);
+  const kmsdiag_probe_result_t *r = kmsdiag_probe_result(p, i0);
+  const char *a = NULL;
+  kmsdiag_status_t st = KMSDIAG_EINVAL;
+  double ms = -1;
+  CHECK(kmsdiag_probe_result_ok(r));
+  CHECK_STR(kmsdiag_probe_result_address(r), "127.0.0.1");
+  CHECK_EQ(kmsdiag_probe_result_attempt_count(r), 2);
+  CHECK(kmsdiag_probe_result_attempt(r, 0, &a, &st, &ms));
+  CHECK_STR(a, "127.0.0.254");
+  CHECK_EQ(st, KMSDIAG_ECONNREFUSED);
+  CHECK(ms >= 0);
+  CHECK(kmsdiag_probe_result_attempt(r, 1, &a, &st, NULL));
+  CHECK_STR(a, "127.0.0.1");
+  CHECK_EQ(st, KMSDIAG_OK);
+  CHECK(!kmsdiag_probe_result_attempt(r, 2, &a, &st, &ms));
+  CHECK(strstr(kmsdiag_probe_result_message(r), "127.0.0.254 (refused") != NULL);
+  r = kmsdiag_probe_result(p, i1);
+  CHECK(!kmsdiag_probe_result_ok(r));
+  CHECK_EQ(kmsdiag_probe_result_status(r), KMSDIAG_ECONNREFUSED);
+  CHECK_EQ(kmsdiag_probe_result_stage_failed(r), KMSDIAG_PROBE_STAGE_TCP);
+  CHECK_EQ(kmsdiag_probe_result_attempt_count(r), 2);
+  CHECK(strstr(kmsdiag_probe_result_message(r), "127.0.0.253") != NULL);
+  CHECK(strstr(kmsdiag_probe_result_message(r), "127.0.0.254") != NULL);
+  kmsdiag_json_t *j;
+  CHECK_EQ(kmsdiag_json_new(&j), KMSDIAG_OK);
+  kmsdiag_probe_result_write_json(r, j, NULL);
+  kmsdiag_json_endline(j);
+  CHECK(strstr(kmsdiag_json_text(j, NULL),
+               "\"addresses_tried\":[{\"address\":\"127.0.0.253\","
+               "\"status\":\"KMSDIAG_ECONNREFUSED\"") != NULL);
+  kmsdiag_json_free(j);
+  CHECK_EQ(kmsdiag_probe_result_attempt_count(NULL), 0);
+  CHECK(!kmsdiag_probe_result_attempt(NULL, 0, &a, &st, &ms));
+  kmsdiag_probe_free(p);
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+  unlink(ready);
+}
+
 int main(void) {
   test_targets();
   test_cmid();
   test_bind_pdu();
   test_headers();
   test_live_clock();
+  test_live_addresses();
   return check_finish();
 }
