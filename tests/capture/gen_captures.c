@@ -2,6 +2,8 @@
  * exchanges, one file per diagnosis kms-pcap must give.
  *
  *   gen_captures OUTDIR
+ *   gen_captures --caps OUTDIR   (test-only: table-cap-stress.pcap, not
+ *                                 bundled; see tests/capture/table_caps.py)
  *
  * Client side: our own encoders (kmsdiag_kms_encode_request,
  * kmsdiag_rpc_encode_bind / _request). Host side: the test-only builders
@@ -830,9 +832,35 @@ static const host_t *dns_server(void) {
   return &h;
 }
 
+/* Past every table cap of the diagnosis and of --summary: 6200 clients
+ * (distinct addresses and CMIDs) talking to 1030 hosts that all report a
+ * low count (one low_count finding per host), the first 12 of them
+ * sharing one CMID. */
+static int caps_stress(const char *dir) {
+  if (!pcap_open(dir, "table-cap-stress", 1))
+    return 1;
+  for (int i = 0; i < 6200; i++) {
+    host_t cl = v4(10, 40, (uint8_t)(i >> 8), (uint8_t)i);
+    host_t srv = v4(10, 41, (uint8_t)((i % 1030) >> 8), (uint8_t)(i % 1030));
+    conn_t k = conn(cl, (uint16_t)(50000 + i % 10000), srv, 1688);
+    handshake(&k);
+    char ws[40];
+    snprintf(ws, sizeof ws, "pc-%04d.corp.example", i);
+    scenario_t s = base_scenario(ws);
+    s.count = 3;
+    if (i < 12)
+      s.cmid = "0badc0de-1111-4222-8333-444455556666";
+    kms_exchange(&k, &s);
+  }
+  pcap_close();
+  return g_fail;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--caps") == 0)
+    return caps_stress(argv[2]);
   if (argc != 2) {
-    fprintf(stderr, "usage: gen_captures OUTDIR\n");
+    fprintf(stderr, "usage: gen_captures [--caps] OUTDIR\n");
     return 2;
   }
   const char *dir = argv[1];

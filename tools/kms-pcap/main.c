@@ -1071,10 +1071,10 @@ static void print_summary(void) {
     if (G.hosts_dropped || G.clients_dropped) {
       char msg[160];
       snprintf(msg, sizeof msg,
-               "summary tables full: %" PRIu64 " more hosts (past %d) and %"
-               PRIu64 " more clients (past %d) not shown",
-               G.hosts_dropped, MAX_HOSTS,
-               G.clients_dropped, MAX_CLIENTS);
+               "summary tables full (%d hosts, %d clients): %" PRIu64
+               " events of other hosts and %" PRIu64 " of other clients are "
+               "not shown",
+               MAX_HOSTS, MAX_CLIENTS, G.hosts_dropped, G.clients_dropped);
       kmsdiag_json_object_begin(j, NULL);
       kmsdiag_json_str(j, "type", "note");
       kmsdiag_json_null(j, "frame");
@@ -1101,8 +1101,9 @@ static void print_summary(void) {
     putchar('\n');
   }
   if (G.hosts_dropped)
-    printf("(%" PRIu64 " more events of hosts past the first %d not shown)\n",
-           G.hosts_dropped, MAX_HOSTS);
+    printf("(more than %d hosts: %" PRIu64 " events of the others are not "
+           "shown)\n",
+           MAX_HOSTS, G.hosts_dropped);
   printf("\n%-28s %-24s %9s %8s %-8s %-11s %s\n", "CLIENT", "WORKSTATION",
          "EXCHANGES", "FAILURES", "VERSIONS", "RESULT", "PRODUCTS");
   for (size_t i = 0; i < G.nclients; i++) {
@@ -1118,9 +1119,9 @@ static void print_summary(void) {
     putchar('\n');
   }
   if (G.clients_dropped)
-    printf("(%" PRIu64 " more events of clients past the first %d not "
-           "shown)\n",
-           G.clients_dropped, MAX_CLIENTS);
+    printf("(more than %d clients: %" PRIu64 " events of the others are "
+           "not shown)\n",
+           MAX_CLIENTS, G.clients_dropped);
   if (G.nnotes)
     printf("\n%zu note(s); run without --summary to see them\n", G.nnotes);
 }
