@@ -203,8 +203,8 @@ int main(int argc, char **argv) {
         return tool_usage_error("--stage must be rpc or kms");
       break;
     case 't':
-      if (!tool_parse_long(optarg, 10, 600000, &timeout))
-        return tool_usage_error("--timeout must be 10..600000 (ms)");
+      if (!tool_parse_long(optarg, 1, 600000, &timeout))
+        return tool_usage_error("--timeout must be 1..600000 (ms)");
       break;
     case 'h': usage(stdout); return TOOL_EXIT_OK;
     case 'V': tool_print_version(); return TOOL_EXIT_OK;
