@@ -67,6 +67,11 @@ extern "C" {
 /*! Server failure or no usable answer (DNS_ERROR_RCODE_SERVER_FAILURE). */
 #define KMSDIAG_HR_DNS_SERVER_FAILURE 0x8007232Au
 
+/*! SRV records were found but none is usable (target ".", port 0, or no
+ *  address): the client has no host to contact and ends with
+ *  SL_E_VL_BINDING_SERVICE_UNAVAILABLE, as when every host failed. */
+#define KMSDIAG_HR_DNS_NO_USABLE_HOST 0xC004F074u
+
 /*! The standard KMS TCP port. */
 #define KMSDIAG_KMS_PORT 1688
 
@@ -150,10 +155,16 @@ typedef struct kmsdiag_dns_result {
   kmsdiag_dns_srv_t *records; /*!< owned array of \c nrecords */
   size_t nrecords;
   size_t usable;      /*!< records a client could try: target not ".",
-                           and addresses known unless resolution was off */
+                           port not 0, and addresses known unless
+                           resolution was off */
   kmsdiag_dns_problem_t *problems; /*!< owned array of \c nproblems */
   size_t nproblems;
   unsigned elapsed_ms; /*!< from first send to completion */
+  unsigned mismatched_replies; /*!< UDP replies to the SRV query that the
+                           transport dropped because they do not match it
+                           (wrong id, other question, shorter than a
+                           header); with no valid answer the result says
+                           so instead of reporting silence */
 } kmsdiag_dns_result_t;
 
 /*! A set of results in query order. */
@@ -175,7 +186,9 @@ KMSDIAG_API const char *kmsdiag_dns_rcode_name(int rcode);
  *         ECONNREFUSED, EMALFORMED... when not; EINVAL for no/invalid name.
  *  \param rcode the answer's rcode (ignored unless status is OK).
  *  \param nsrv SRV records in the answer for the queried name.
- *  \return 0 with records; 0x8007007B invalid or missing name; 0x8007232B
+ *  \return 0 with records (a lookup result whose records are all unusable
+ *  carries KMSDIAG_HR_DNS_NO_USABLE_HOST instead); 0x8007007B invalid or
+ *  missing name; 0x8007232B
  *  NXDOMAIN; 0x8007251D NOERROR without SRV data; 0x8007232A SERVFAIL, no
  *  answer or an unusable answer; other rcodes map like SERVFAIL and
  *  NXDOMAIN do, 0x80070000 | (9000 + rcode) (DNS_ERROR_RCODE_*). */
@@ -190,10 +203,15 @@ KMSDIAG_API const char *kmsdiag_dns_hresult_message(uint32_t hr);
 typedef uint32_t (*kmsdiag_dns_rand_fn)(void *userdata);
 
 /*! Put \p n records into RFC 2782 order in place: priority ascending;
- *  within a priority, repeatedly pick a record with probability
- *  proportional to its weight (weight-0 records are placed first in the
- *  running sum, so they are picked rarely but can be). \p rnd NULL uses a
- *  fixed-seed generator, so the same input always gives the same order. */
+ *  within a priority, the records are first put in a random order (weight-0
+ *  records then moved to the front, as RFC 2782 says), then a record is
+ *  picked repeatedly with probability proportional to its weight over the
+ *  running sum (weight-0 records are picked rarely but can be). Records of
+ *  equal weight are thus equally likely to come first; when all weights
+ *  are 0 the order is a uniform random permutation. The result depends
+ *  only on the set and the draws, not on the order of the input. \p rnd
+ *  NULL uses a fixed-seed generator, so the same input always gives the
+ *  same order. */
 KMSDIAG_API void kmsdiag_dns_order_srv(kmsdiag_dns_srv_t *recs, size_t n,
                                        kmsdiag_dns_rand_fn rnd,
                                        void *userdata);
@@ -218,10 +236,10 @@ kmsdiag_dns_parse_srv_answer(const uint8_t *wire, size_t len,
 /*! Write \p r as one JSON object (no line end) with the keys: type
  *  ("srv_lookup"), domain, source, qname, status, error, rcode, hresult,
  *  hresult_message, server, transport, truncated_udp, flags {aa,tc,ad,ra},
- *  counts, soa, records [{target, port, priority, weight, ttl, cname,
- *  addresses [{address, family, ttl}]}], usable_hosts, problems
- *  [{severity, rule, message}], elapsed_ms. Untrusted names are escaped by
- *  the writer. */
+ *  counts, soa, records [{order, target, port, priority, weight, ttl,
+ *  cname, addresses_from, addresses [{address, family, ttl}]}],
+ *  usable_hosts, problems [{severity, rule, message}], mismatched_replies,
+ *  elapsed_ms. Untrusted names are escaped by the writer. */
 KMSDIAG_API void kmsdiag_dns_result_write_json(kmsdiag_json_t *j,
                                                const kmsdiag_dns_result_t *r);
 
@@ -233,6 +251,9 @@ typedef struct kmsdiag_dns kmsdiag_dns_t;
 /*! Create a context with defaults: servers and domains from the resolver
  *  configuration (see kmsdiag_dns_set_resolv_conf), timeout 2000 ms,
  *  2 tries per server, 128 lookups in flight, target addresses resolved.
+ *  The default random source is seeded from the clock and pid, or from
+ *  the environment variable KMSDIAG_DNS_SEED (a decimal number) when set,
+ *  for reproducible client orders in demos and tests.
  *  \param[out] out must be kmsdiag_dns_free()'d.
  *  \return KMSDIAG_OK, ENOMEM, EDNS (c-ares could not start). */
 KMSDIAG_API KMSDIAG_NODISCARD kmsdiag_status_t
@@ -263,12 +284,18 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_dns_set_tries(kmsdiag_dns_t *d,
 KMSDIAG_API kmsdiag_status_t kmsdiag_dns_set_max_inflight(kmsdiag_dns_t *d,
                                                           unsigned n);
 /*! true (default): query A and AAAA for targets whose addresses were not
- *  in the additional section, and when no usable record was found, look
- *  for records under near-miss names (_vlmcs._udp, _vmlcs._tcp, ...).
+ *  in the additional section (and the missing family when the additional
+ *  section had only A or only AAAA for a target), and when no usable
+ *  record was found, look for records under near-miss names (_vlmcs._udp,
+ *  _vmlcs._tcp, _vlmcs.tcp, ...).
  *  false: exactly one SRV query per name and nothing else. */
 KMSDIAG_API void kmsdiag_dns_set_follow_up(kmsdiag_dns_t *d, bool on);
 /*! Random source for the RFC 2782 weighted order (tests inject one).
- *  NULL restores the default (seeded from the clock and pid). */
+ *  NULL restores the default (seeded from the clock and pid). Two values
+ *  are drawn from it at the first lookup; each lookup then orders its
+ *  records with a generator seeded from those and the name queried, so
+ *  with a fixed source a domain's order is the same whatever else is
+ *  looked up in the same run and in whatever order answers arrive. */
 KMSDIAG_API void kmsdiag_dns_set_random(kmsdiag_dns_t *d,
                                         kmsdiag_dns_rand_fn rnd,
                                         void *userdata);

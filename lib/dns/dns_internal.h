@@ -21,6 +21,14 @@
 #define KD_DNS_TYPE_AAAA 28
 #define KD_DNS_TYPE_SRV 33
 
+/* Internal flag of kmsdiag_dns_start() (lib/zone's live check): query A
+ * and AAAA of `name` itself. The result has one record whose target is
+ * the name and whose addresses are what the server answered (CNAMEs in
+ * the answer followed); rcode is the A answer's, or 0 when either family
+ * answered NOERROR; no record-set problems, hresult 0 when an answer came.
+ * Runs whatever kmsdiag_dns_set_follow_up() says. */
+#define KD_DNS_ADDR_QUERY 0x100u
+
 kmsdiag_dns_result_t *kd_dns_result_new(void);
 /* Add a problem (message formatted); silently capped. Returns false on
  * out of memory. */

@@ -71,7 +71,9 @@ void kmsdiag_dns_result_write_json(kmsdiag_json_t *j,
     kmsdiag_json_uint(j, "weight", s->weight);
     kmsdiag_json_uint(j, "ttl", s->ttl);
     str_or_null(j, "cname", s->cname);
-    if (s->addrs_from_additional)
+    if (s->addrs_from_additional && s->addrs_queried)
+      kmsdiag_json_str(j, "addresses_from", "additional+query");
+    else if (s->addrs_from_additional)
       kmsdiag_json_str(j, "addresses_from", "additional");
     else if (s->addrs_queried)
       kmsdiag_json_str(j, "addresses_from", "query");
@@ -101,6 +103,7 @@ void kmsdiag_dns_result_write_json(kmsdiag_json_t *j,
     kmsdiag_json_object_end(j);
   }
   kmsdiag_json_array_end(j);
+  kmsdiag_json_uint(j, "mismatched_replies", r->mismatched_replies);
   kmsdiag_json_uint(j, "elapsed_ms", r->elapsed_ms);
   kmsdiag_json_object_end(j);
 }

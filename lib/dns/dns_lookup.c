@@ -26,6 +26,7 @@
 
 #include "dns/dns_internal.h"
 #include "internal/log.h"
+#include "internal/reader.h"
 
 #define MAX_FDS 128
 #define RESOLV_MAX_FILE (1u << 20)
@@ -38,7 +39,7 @@ static const struct {
   const char *rule;
   const char *what;
 } near_miss[] = {
-    {"_vlmcs._udp.", "udp-service-label",
+    {"_vlmcs._udp.", "udp-not-tcp",
      "records under _vlmcs._udp; KMS clients only query _vlmcs._tcp"},
     {"_vmlcs._tcp.", "near-miss-label",
      "records under the misspelled _vmlcs._tcp; clients query _vlmcs._tcp"},
@@ -47,6 +48,9 @@ static const struct {
      "_vlmcs._tcp"},
     {"vlmcs._tcp.", "near-miss-label",
      "records under vlmcs._tcp (no underscore); clients query _vlmcs._tcp"},
+    {"_vlmcs.tcp.", "near-miss-label",
+     "records under _vlmcs.tcp (no underscore before tcp); clients query "
+     "_vlmcs._tcp"},
 };
 #define N_NEAR (sizeof near_miss / sizeof near_miss[0])
 
@@ -64,14 +68,27 @@ struct job {
   job_t *next;    /* queue, running list or done list */
   job_t *prev;    /* running list only */
   char *near_names[N_NEAR];
+  uint64_t order_seed; /* the draws for this lookup's RFC 2782 order */
 };
 
-typedef struct subq {
+/* One query in flight. It sits in the context's id table from ares_send()
+ * until its callback, so that the socket function can tell which query a
+ * reply c-ares will drop (wrong id, other question) was meant for. */
+#define QWIRE_MAX 260
+#define IDTAB 256
+typedef struct subq subq_t;
+struct subq {
   job_t *job;
   enum qkind kind;
   size_t idx;
   uint16_t qid;
-} subq_t;
+  bool linked;
+  uint8_t qwire[QWIRE_MAX]; /* question as sent: name, type, class */
+  size_t qwlen;             /* 0: not kept (never matched by question) */
+  unsigned mismatched;      /* dropped replies meant for this query */
+  char mm_peer[64];         /* who sent the last of them */
+  subq_t *hnext, *hprev;
+};
 
 typedef struct chan {
   kmsdiag_dns_t *d;
@@ -105,6 +122,8 @@ struct kmsdiag_dns {
   kmsdiag_dns_rand_fn rnd;
   void *rnd_ud;
   uint64_t rng;
+  uint64_t order_base; /* drawn from rnd once, see order_seed() */
+  bool order_base_set;
   job_t *q_head, *q_tail;
   job_t *running;
   job_t *done_head, *done_tail;
@@ -114,6 +133,7 @@ struct kmsdiag_dns {
   peer_t peers[MAX_FDS];
   size_t npeers;
   char last_peer[64];
+  subq_t *idtab[IDTAB]; /* queries in flight by id (low byte) */
   /* query ids: random (c-ares 1.18's ares_send uses the id we give it),
    * never two in flight at once */
   uint8_t ids_busy[65536 / 8];
@@ -137,6 +157,33 @@ void kmsdiag_dns_set_random(kmsdiag_dns_t *d, kmsdiag_dns_rand_fn rnd,
     return;
   d->rnd = rnd ? rnd : default_rand;
   d->rnd_ud = rnd ? userdata : d;
+  d->order_base_set = false;
+}
+
+/* Each lookup orders its records with its own generator, seeded from one
+ * draw of the context's random source and the name queried: the order of
+ * a domain then depends on the source (a --seed) and the name only, not
+ * on which other lookups ran or in which order answers arrived. */
+static uint64_t order_seed(kmsdiag_dns_t *d, const char *qname) {
+  uint64_t h = UINT64_C(0xCBF29CE484222325);
+  if (!d->order_base_set) {
+    d->order_base = ((uint64_t)d->rnd(d->rnd_ud) << 32) | d->rnd(d->rnd_ud);
+    d->order_base_set = true;
+  }
+  for (const char *p = qname; p && *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    h = (h ^ (uint64_t)(c >= 'A' && c <= 'Z' ? c + 32 : c)) *
+        UINT64_C(0x100000001B3);
+  }
+  return d->order_base ^ h;
+}
+
+static uint32_t job_rand(void *ud) {
+  uint64_t *s = ud;
+  uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return (uint32_t)((z ^ (z >> 31)) >> 32);
 }
 
 /* ---- socket functions: remember who answered ------------------------------ */
@@ -200,6 +247,96 @@ static int sf_connect(ares_socket_t fd, const struct sockaddr *sa,
   return connect(fd, sa, len);
 }
 
+/* ---- queries in flight, and replies that c-ares will drop ----------------- */
+
+static void subq_link(kmsdiag_dns_t *d, subq_t *s) {
+  subq_t **head = &d->idtab[s->qid & (IDTAB - 1)];
+  s->hprev = NULL;
+  s->hnext = *head;
+  if (*head)
+    (*head)->hprev = s;
+  *head = s;
+  s->linked = true;
+}
+
+static void subq_unlink(kmsdiag_dns_t *d, subq_t *s) {
+  if (!s->linked)
+    return;
+  if (s->hprev)
+    s->hprev->hnext = s->hnext;
+  else
+    d->idtab[s->qid & (IDTAB - 1)] = s->hnext;
+  if (s->hnext)
+    s->hnext->hprev = s->hprev;
+  s->hnext = s->hprev = NULL;
+  s->linked = false;
+}
+
+static uint8_t lower_ascii(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* Does the reply carry exactly the question of `s` (one question, same
+ * name ignoring ASCII case, same type and class), as c-ares requires? The
+ * walk follows our own question bytes; the reply is only compared. */
+static bool same_question(const subq_t *s, const uint8_t *buf, size_t n) {
+  kd_reader_t rd;
+  const uint8_t *q;
+  uint16_t qd;
+  size_t i = 0;
+  if (s->qwlen == 0)
+    return false;
+  kd_rd_init(&rd, buf, n);
+  kd_rd_skip(&rd, 4);
+  qd = kd_rd_be16(&rd);
+  kd_rd_skip(&rd, 6);
+  q = kd_rd_ptr(&rd, s->qwlen);
+  if (!kd_rd_ok(&rd) || !q || qd != 1)
+    return false;
+  while (i < s->qwlen && s->qwire[i] != 0) {
+    size_t len = s->qwire[i];
+    if (q[i] != s->qwire[i] || i + 1 + len > s->qwlen)
+      return false;
+    for (size_t k = i + 1; k <= i + len; k++)
+      if (lower_ascii(q[k]) != lower_ascii(s->qwire[k]))
+        return false;
+    i += 1 + len;
+  }
+  return i + 5 == s->qwlen && memcmp(q + i, s->qwire + i, 5) == 0;
+}
+
+/* A UDP reply was read: if c-ares will not accept it for any query in
+ * flight, count it against the query it was meant for (same id, else same
+ * question). Replies no query can be named for are not counted. */
+static void note_udp_reply(kmsdiag_dns_t *d, const uint8_t *buf, size_t n) {
+  kd_reader_t rd;
+  uint16_t id;
+  subq_t *s = NULL;
+  kd_rd_init(&rd, buf, n);
+  id = kd_rd_be16(&rd);
+  if (!kd_rd_ok(&rd))
+    return;
+  for (subq_t *c = d->idtab[id & (IDTAB - 1)]; c; c = c->hnext)
+    if (c->qid == id) {
+      s = c;
+      break;
+    }
+  if (s && n >= 12 && same_question(s, buf, n))
+    return; /* what c-ares accepts */
+  if (!s)
+    for (size_t b = 0; !s && b < IDTAB; b++)
+      for (subq_t *c = d->idtab[b]; c; c = c->hnext)
+        if (same_question(c, buf, n)) {
+          s = c;
+          break;
+        }
+  if (!s)
+    return;
+  if (s->mismatched < 1000000u)
+    s->mismatched++;
+  snprintf(s->mm_peer, sizeof s->mm_peer, "%s", d->last_peer);
+}
+
 static ares_ssize_t sf_recvfrom(ares_socket_t fd, void *buf, size_t len,
                                 int flags, struct sockaddr *from,
                                 ares_socklen_t *fromlen, void *ud) {
@@ -211,7 +348,9 @@ static ares_ssize_t sf_recvfrom(ares_socket_t fd, void *buf, size_t len,
     n = recv(fd, buf, len, flags);
   if (n > 0) {
     if (from && fromlen && *fromlen > 0) {
+      /* UDP (c-ares reads TCP without a source address) */
       peer_text(from, d->last_peer, sizeof d->last_peer);
+      note_udp_reply(d, buf, (size_t)n);
     } else {
       peer_t *p = peer_find(d, fd);
       if (p)
@@ -448,6 +587,19 @@ kmsdiag_status_t kmsdiag_dns_new(kmsdiag_dns_t **out) {
   clock_gettime(CLOCK_REALTIME, &ts);
   d->rng = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
            ((uint64_t)getpid() << 40);
+  {
+    /* a fixed seed for reproducible runs (demos, tests) of tools that
+     * have no --seed option */
+    const char *e = getenv("KMSDIAG_DNS_SEED");
+    char *end = NULL;
+    unsigned long long v;
+    if (e && *e) {
+      errno = 0;
+      v = strtoull(e, &end, 10);
+      if (errno == 0 && end && *end == '\0')
+        d->rng = (uint64_t)v;
+    }
+  }
   kmsdiag_dns_set_random(d, NULL, NULL);
   *out = d;
   return KMSDIAG_OK;
@@ -681,7 +833,11 @@ static void push_done(kmsdiag_dns_t *d, job_t *j) {
 
 static void complete(job_t *j) {
   kmsdiag_dns_t *d = j->d;
-  kd_dns_finish(j->r, j->resolve, d->rnd, d->rnd_ud);
+  if (j->flags & KD_DNS_ADDR_QUERY)
+    j->r->hresult = j->r->status == KMSDIAG_OK ? KMSDIAG_HR_OK
+                                               : KMSDIAG_HR_DNS_SERVER_FAILURE;
+  else
+    kd_dns_finish(j->r, j->resolve, job_rand, &j->order_seed);
   j->r->elapsed_ms = ms_since(&j->t0);
   unlink_running(d, j);
   push_done(d, j);
@@ -739,7 +895,7 @@ static bool send_query(job_t *j, chan_t *c, const char *qname, int type,
     release_qid(j->d, qid);
     return false;
   }
-  s = malloc(sizeof *s);
+  s = calloc(1, sizeof *s);
   if (!s) {
     release_qid(j->d, qid);
     ares_free_string(q);
@@ -749,16 +905,39 @@ static bool send_query(job_t *j, chan_t *c, const char *qname, int type,
   s->job = j;
   s->kind = kind;
   s->idx = idx;
+  if (qlen > 12 && (size_t)qlen - 12 <= sizeof s->qwire) {
+    s->qwlen = (size_t)qlen - 12;
+    memcpy(s->qwire, q + 12, s->qwlen);
+  }
+  subq_link(j->d, s);
   j->outstanding++;
   ares_send(c->ch, q, qlen, ares_cb, s);
   ares_free_string(q);
   return true;
 }
 
-static void transport_error(job_t *j, int status, int timeouts) {
+static void transport_error(job_t *j, const subq_t *s, int status,
+                            int timeouts) {
   kmsdiag_dns_t *d = j->d;
   kmsdiag_dns_result_t *r = j->r;
   const char *via = r->truncated_udp ? " over TCP" : "";
+  if (s->kind == Q_SRV)
+    r->mismatched_replies += s->mismatched;
+  if (status == ARES_ETIMEOUT && s->kind == Q_SRV && s->mismatched > 0) {
+    /* c-ares dropped them and timed out; the client would not have
+     * accepted them either, but this is not silence */
+    snprintf(r->server, sizeof r->server, "%s", s->mm_peer);
+    kd_dns_fail(r, KMSDIAG_EPROTO,
+                "no valid answer%s from %s: %u repl%s that %s not match the "
+                "query (wrong id or question, or cut short) arrived instead "
+                "(%d tr%s of %u ms each)",
+                via, s->mm_peer[0] ? s->mm_peer : d->servers_text,
+                s->mismatched, s->mismatched == 1 ? "y" : "ies",
+                s->mismatched == 1 ? "does" : "do",
+                timeouts > 0 ? timeouts : (int)d->tries,
+                timeouts == 1 ? "y" : "ies", d->timeout_ms);
+    return;
+  }
   switch (status) {
   case ARES_ETIMEOUT:
     kd_dns_fail(r, KMSDIAG_ETIMEOUT,
@@ -783,7 +962,6 @@ static void srv_answer(job_t *j, subq_t *s, const unsigned char *abuf,
                        int alen) {
   kmsdiag_dns_t *d = j->d;
   kmsdiag_dns_result_t *old = j->r, *r = kd_dns_result_new();
-  (void)s;
   if (!r || !(r->qname = strdup(old->qname))) {
     kmsdiag_dns_result_free(r);
     kd_dns_fail(old, KMSDIAG_ENOMEM, "out of memory");
@@ -795,6 +973,7 @@ static void srv_answer(job_t *j, subq_t *s, const unsigned char *abuf,
   r->source = old->source;
   r->truncated_udp = old->truncated_udp;
   r->via_tcp = old->truncated_udp;
+  r->mismatched_replies = old->mismatched_replies + s->mismatched;
   snprintf(r->server, sizeof r->server, "%s", d->last_peer);
   kd_dns_parse_srv(r, abuf, (size_t)alen);
   kmsdiag_dns_result_free(old);
@@ -827,19 +1006,32 @@ static void srv_answer(job_t *j, subq_t *s, const unsigned char *abuf,
   j->resolve = true;
   for (size_t i = 0, sent = 0; i < r->nrecords; i++) {
     kmsdiag_dns_srv_t *sv = &r->records[i];
-    if (sv->naddrs > 0 || strcmp(sv->target, ".") == 0)
+    bool has4 = false, has6 = false;
+    if (strcmp(sv->target, ".") == 0)
+      continue;
+    for (size_t k = 0; k < sv->naddrs; k++) {
+      if (sv->addrs[k].family == AF_INET)
+        has4 = true;
+      else
+        has6 = true;
+    }
+    /* the additional section is a courtesy of the server: a family it
+     * does not carry may still exist, so ask for what is missing */
+    if (has4 && has6)
       continue;
     if (sent >= KD_DNS_MAX_RESOLVE)
       break;
     sv->addrs_queried = true;
-    send_query(j, &d->udp, sv->target, KD_DNS_TYPE_A, Q_A, i);
-    send_query(j, &d->udp, sv->target, KD_DNS_TYPE_AAAA, Q_AAAA, i);
+    if (!has4)
+      send_query(j, &d->udp, sv->target, KD_DNS_TYPE_A, Q_A, i);
+    if (!has6)
+      send_query(j, &d->udp, sv->target, KD_DNS_TYPE_AAAA, Q_AAAA, i);
     sent++;
   }
   if (!(j->flags & KMSDIAG_DNS_EXACT_NAME) && j->r->domain) {
     bool usable = false;
     for (size_t i = 0; i < r->nrecords; i++)
-      if (strcmp(r->records[i].target, ".") != 0)
+      if (strcmp(r->records[i].target, ".") != 0 && r->records[i].port != 0)
         usable = true;
     if (!usable) {
       for (size_t k = 0; k < N_NEAR; k++) {
@@ -859,6 +1051,7 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf,
   subq_t *s = arg;
   job_t *j = s->job;
   kmsdiag_dns_t *d = j->d;
+  subq_unlink(d, s);
   release_qid(d, s->qid);
   if (status == ARES_EDESTRUCTION || d->destroying) {
     free(s);
@@ -869,7 +1062,7 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf,
     if (status == ARES_SUCCESS && abuf && alen > 0)
       srv_answer(j, s, abuf, alen);
     else
-      transport_error(j, status, timeouts);
+      transport_error(j, s, status, timeouts);
     break;
   case Q_A:
   case Q_AAAA:
@@ -880,8 +1073,30 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf,
       err[0] = '\0';
       if (status == ARES_SUCCESS && abuf && alen > 0)
         rc = kd_dns_parse_addr(sv, abuf, (size_t)alen, err, sizeof err);
+      else if (s->mismatched)
+        snprintf(err, sizeof err, "%s (%u repl%s from %s did not match the "
+                 "query)", ares_strerror(status), s->mismatched,
+                 s->mismatched == 1 ? "y" : "ies", s->mm_peer);
       else
         snprintf(err, sizeof err, "%s", ares_strerror(status));
+      if (j->flags & KD_DNS_ADDR_QUERY) {
+        /* an address lookup job: the result tells what the server said */
+        if (rc >= 0) {
+          j->r->status = KMSDIAG_OK;
+          free(j->r->error);
+          j->r->error = NULL;
+          j->r->answered = true;
+          if (j->r->rcode < 0 || rc == 0)
+            j->r->rcode = rc;
+          if (!j->r->server[0])
+            snprintf(j->r->server, sizeof j->r->server, "%s", d->last_peer);
+        } else if (!j->r->answered) {
+          if (status == ARES_SUCCESS)
+            kd_dns_fail(j->r, KMSDIAG_EMALFORMED, "%s", err);
+          else
+            transport_error(j, s, status, timeouts);
+        }
+      }
       if (rc < 0 || (rc != 0 && rc != 3))
         kd_dns_problem(j->r, KMSDIAG_DNS_WARNING, "target-lookup-failed",
                        "%s lookup for %s failed: %s",
@@ -923,7 +1138,7 @@ static void start_job(kmsdiag_dns_t *d, job_t *j) {
                 "no domain: no primary DNS suffix and no search list");
     goto out;
   }
-  if (j->flags & KMSDIAG_DNS_EXACT_NAME)
+  if (j->flags & (KMSDIAG_DNS_EXACT_NAME | KD_DNS_ADDR_QUERY))
     snprintf(qname, sizeof qname, "%s", j->name);
   else
     snprintf(qname, sizeof qname, "_vlmcs._tcp.%s", j->name);
@@ -938,6 +1153,7 @@ static void start_job(kmsdiag_dns_t *d, job_t *j) {
     kd_dns_fail(r, KMSDIAG_ENOMEM, "out of memory");
     goto out;
   }
+  j->order_seed = order_seed(d, norm);
   st = ensure_channels(d);
   if (st != KMSDIAG_OK) {
     kd_dns_fail(r, st, "cannot start the resolver: %s", kmsdiag_strerror(st));
@@ -946,6 +1162,21 @@ static void start_job(kmsdiag_dns_t *d, job_t *j) {
   if (d->nservers == 0) {
     kd_dns_fail(r, KMSDIAG_EDNS, "no DNS server configured (%s)",
                 d->config_note[0] ? d->config_note : "empty server list");
+    goto out;
+  }
+  if (j->flags & KD_DNS_ADDR_QUERY) {
+    /* A and AAAA of the name itself, into one pseudo-record */
+    r->qtype = KD_DNS_TYPE_A;
+    r->records = calloc(1, sizeof *r->records);
+    if (!r->records || !(r->records[0].target = strdup(norm))) {
+      kd_dns_fail(r, KMSDIAG_ENOMEM, "out of memory");
+      goto out;
+    }
+    r->nrecords = 1;
+    r->records[0].addrs_queried = true;
+    if (!send_query(j, &d->udp, norm, KD_DNS_TYPE_A, Q_A, 0) ||
+        !send_query(j, &d->udp, norm, KD_DNS_TYPE_AAAA, Q_AAAA, 0))
+      kd_dns_fail(r, KMSDIAG_ENOMEM, "out of memory");
     goto out;
   }
   if (!send_query(j, &d->udp, r->qname, KD_DNS_TYPE_SRV, Q_SRV, 0))
@@ -996,13 +1227,14 @@ kmsdiag_status_t kmsdiag_dns_start(kmsdiag_dns_t *d, const char *name,
   if (!j->r)
     goto nomem;
   j->r->source = source ? source
-                        : (flags & KMSDIAG_DNS_EXACT_NAME) ? "exact-name"
-                                                          : "argument";
+                  : (flags & (KMSDIAG_DNS_EXACT_NAME | KD_DNS_ADDR_QUERY))
+                      ? "exact-name"
+                      : "argument";
   if (name) {
     j->name = strdup(name);
     if (!j->name)
       goto nomem;
-    if (!(flags & KMSDIAG_DNS_EXACT_NAME)) {
+    if (!(flags & (KMSDIAG_DNS_EXACT_NAME | KD_DNS_ADDR_QUERY))) {
       j->r->domain = strdup(name);
       if (!j->r->domain)
         goto nomem;

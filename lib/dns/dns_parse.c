@@ -152,6 +152,9 @@ const char *kmsdiag_dns_hresult_message(uint32_t hr) {
   case 0x80072329u: return "DNS server reported a format error (FORMERR)";
   case 0x8007232Cu: return "DNS server does not implement the query (NOTIMP)";
   case 0x8007232Du: return "DNS server refused the query (REFUSED)";
+  case KMSDIAG_HR_DNS_NO_USABLE_HOST:
+    return "SRV records found, but none names a host a client can connect "
+           "to: no KMS host to contact (SL_E_VL_BINDING_SERVICE_UNAVAILABLE)";
   default: return "DNS error";
   }
 }
@@ -576,13 +579,26 @@ static uint32_t fixed_rand(void *ud) {
 
 static int cmp_priority(const void *a, const void *b) {
   const kmsdiag_dns_srv_t *x = a, *y = b;
+  int c;
   if (x->priority != y->priority)
     return x->priority < y->priority ? -1 : 1;
-  /* weight 0 first, then stable by target so that the input order of the
-   * answer does not matter */
-  if ((x->weight == 0) != (y->weight == 0))
-    return x->weight == 0 ? -1 : 1;
-  return strcmp(x->target ? x->target : "", y->target ? y->target : "");
+  /* a canonical order first (by target, port, weight) so that the order
+   * of the answer does not matter: the same random draws then give the
+   * same client order */
+  c = strcmp(x->target ? x->target : "", y->target ? y->target : "");
+  if (c)
+    return c;
+  if (x->port != y->port)
+    return x->port < y->port ? -1 : 1;
+  if (x->weight != y->weight)
+    return x->weight < y->weight ? -1 : 1;
+  return 0;
+}
+
+static void srv_swap(kmsdiag_dns_srv_t *a, kmsdiag_dns_srv_t *b) {
+  kmsdiag_dns_srv_t t = *a;
+  *a = *b;
+  *b = t;
 }
 
 void kmsdiag_dns_order_srv(kmsdiag_dns_srv_t *recs, size_t n,
@@ -597,17 +613,40 @@ void kmsdiag_dns_order_srv(kmsdiag_dns_srv_t *recs, size_t n,
   }
   qsort(recs, n, sizeof *recs, cmp_priority);
   while (start < n) {
-    size_t end = start;
+    size_t end = start, zeros = start;
     while (end < n && recs[end].priority == recs[start].priority)
       end++;
+    /* RFC 2782: "arrange all SRV RRs (that have not been ordered yet) in
+     * any order, except that all those with weight 0 are placed at the
+     * beginning of the list". That "any order" is drawn at random here
+     * (Fisher-Yates), so records of equal weight, and all records of a
+     * set whose weights are all 0, come first equally often; a fixed
+     * order would always send every client to the same host. */
+    for (size_t i = end - 1; i > start; i--) {
+      size_t k = start + (size_t)(rnd(userdata) % (uint32_t)(i - start + 1));
+      if (k != i)
+        srv_swap(&recs[i], &recs[k]);
+    }
+    /* weight-0 records to the front, keeping their shuffled order */
+    for (size_t i = start; i < end; i++) {
+      if (recs[i].weight != 0)
+        continue;
+      if (i != zeros) {
+        kmsdiag_dns_srv_t tmp = recs[i];
+        memmove(&recs[zeros + 1], &recs[zeros], (i - zeros) * sizeof *recs);
+        recs[zeros] = tmp;
+      }
+      zeros++;
+    }
     /* within [start,end): pick one by running weight sums, move it to the
-     * front of the unordered part, repeat */
+     * front of the unordered part, repeat (the rest keeps its order, so
+     * weight-0 records stay at the front) */
     for (size_t k = start; k + 1 < end; k++) {
       uint64_t sum = 0, pick, run = 0;
       size_t chosen = k;
       for (size_t i = k; i < end; i++)
         sum += recs[i].weight;
-      /* uniform in [0, sum] */
+      /* uniform in [0, sum]; with all weights 0 the first (random) one */
       pick = sum ? (uint64_t)rnd(userdata) % (sum + 1) : 0;
       for (size_t i = k; i < end; i++) {
         run += recs[i].weight;
@@ -669,6 +708,18 @@ static void outcome_problem(kmsdiag_dns_result_t *r) {
                      "and no search list the client sends no query and "
                      "fails with 0x8007007B; set a primary suffix or search "
                      "list, or pin a host with slmgr /skms");
+    return;
+  }
+  if (r->mismatched_replies > 0 && r->status == KMSDIAG_EPROTO) {
+    kd_dns_problem(r, KMSDIAG_DNS_ERROR, "mismatched-reply",
+                   "server %s sent %u repl%s that %s not match the query "
+                   "(wrong id or question, or cut short) and no valid "
+                   "answer: the client drops such replies and fails as on "
+                   "a timeout; a broken server or middlebox, or spoofed "
+                   "traffic",
+                   r->server[0] ? r->server : "?", r->mismatched_replies,
+                   r->mismatched_replies == 1 ? "y" : "ies",
+                   r->mismatched_replies == 1 ? "does" : "do");
     return;
   }
   if (r->status == KMSDIAG_ETIMEOUT) {
@@ -775,6 +826,14 @@ void kd_dns_finish(kmsdiag_dns_result_t *r, bool resolved,
                        ? " and that answer is shown"
                        : ", which failed");
   outcome_problem(r);
+  if (r->mismatched_replies > 0 && r->status == KMSDIAG_OK)
+    kd_dns_problem(r, KMSDIAG_DNS_INFO, "mismatched-reply",
+                   "%u repl%s that did not match the query (wrong id or "
+                   "question, or cut short) arrived before the valid answer "
+                   "and %s dropped",
+                   r->mismatched_replies,
+                   r->mismatched_replies == 1 ? "y" : "ies",
+                   r->mismatched_replies == 1 ? "was" : "were");
   for (size_t i = 0; i < r->nrecords; i++) {
     kmsdiag_dns_srv_t *s = &r->records[i];
     const char *t = s->target ? s->target : "?";
@@ -823,7 +882,10 @@ void kd_dns_finish(kmsdiag_dns_result_t *r, bool resolved,
                      "%s has no A or AAAA address: the client cannot "
                      "connect to it (stale record?)",
                      t);
-    if (!known || s->naddrs > 0)
+    /* usable: a client could try it. Port 0 cannot be connected to; a
+     * target whose addresses were looked up and not found cannot be
+     * reached. */
+    if ((!known || s->naddrs > 0) && s->port != 0)
       r->usable++;
     for (size_t j = 0; j < i; j++) {
       const kmsdiag_dns_srv_t *o = &r->records[j];
@@ -864,11 +926,24 @@ void kd_dns_finish(kmsdiag_dns_result_t *r, bool resolved,
     kd_dns_problem(r, KMSDIAG_DNS_INFO, "single-host",
                    "only one KMS host is published; two or more are "
                    "recommended above 50 clients");
+  if (r->status == KMSDIAG_OK && r->rcode == 0 && r->nrecords > 0 &&
+      r->usable == 0 && roots < r->nrecords)
+    kd_dns_problem(r, KMSDIAG_DNS_ERROR, "no-usable-host",
+                   "%zu SRV record%s but no host a client can connect to "
+                   "(target \".\", port 0 or no address): discovery gives "
+                   "the client nothing to try and activation fails with "
+                   "0xC004F074",
+                   r->nrecords, r->nrecords == 1 ? "" : "s");
   sort_problems(r);
-  if (r->status == KMSDIAG_OK)
+  if (r->status == KMSDIAG_OK) {
     r->hresult = kmsdiag_dns_hresult(KMSDIAG_OK, r->rcode, r->nrecords);
-  else
+    /* records, but none a client could try: the DNS step succeeds and the
+     * client ends where every candidate host failed (facts 1.4) */
+    if (r->hresult == KMSDIAG_HR_OK && r->nrecords > 0 && r->usable == 0)
+      r->hresult = KMSDIAG_HR_DNS_NO_USABLE_HOST;
+  } else {
     r->hresult = kmsdiag_dns_hresult(r->status, r->rcode, 0);
+  }
 }
 
 kmsdiag_status_t kmsdiag_dns_parse_srv_answer(const uint8_t *wire,

@@ -50,11 +50,46 @@ def srv_rr(owner, prio, weight, port, target, ttl=60):
     return owner + struct.pack(">HHIH", SRV, 1, ttl, len(rdata)) + rdata
 
 
+def addr_rr(owner, qtype, addr, ttl=60):
+    if qtype == 1:
+        rdata = socket.inet_pton(socket.AF_INET, addr)
+    else:
+        rdata = socket.inet_pton(socket.AF_INET6, addr)
+    return owner + struct.pack(">HHIH", qtype, 1, ttl, len(rdata)) + rdata
+
+
+def one_family_additional(qid, question, pos, family):
+    """An SRV answer whose additional section carries only one family of
+    the target's addresses (as a server with minimal responses, or one
+    that only knows one family, may send); A and AAAA queries for the
+    target are answered with both (127.0.0.5 and ::1)."""
+    qtype = struct.unpack(">H", question[pos - 12: pos - 12 + 2])[0]
+    target = name_wire("kms.example.test")
+    if qtype == SRV:
+        # target name written out once in the answer (offset of the
+        # question name is 12; the target follows the SRV fixed fields)
+        ans = srv_rr(b"\xc0\x0c", 0, 0, 1688, target)
+        tptr = struct.pack(">H", 0xC000 | (12 + len(question) + 2 + 10 + 6))
+        add = addr_rr(tptr, family, "127.0.0.5" if family == 1 else "::1")
+        return header(qid, RESP, 1, 1, 0, 1) + question + ans + add
+    if qtype in (1, 28):
+        return header(qid, RESP, 1, 1, 0, 0) + question + addr_rr(
+            b"\xc0\x0c", qtype, "127.0.0.5" if qtype == 1 else "::1")
+    return header(qid, RESP, 1, 0, 0, 0) + question
+
+
 def build(mode, q):
     sq = split_query(q)
     if not sq:
         return None
-    qid, question, _ = sq
+    qid, question, pos = sq
+    if mode == "a-only-additional":
+        return one_family_additional(qid, question, pos, 1)
+    if mode == "aaaa-only-additional":
+        return one_family_additional(qid, question, pos, 28)
+    if mode == "wrong-then-good":
+        # a reply with a wrong id first, then the right one
+        return [build("wrong-id", q), build("good", q)]
     qptr = b"\xc0\x0c"  # pointer to the question name
     good_target = name_wire("kms.example.test")
     if mode == "good":
@@ -125,7 +160,8 @@ MODES = [
     "good", "wrong-id", "short", "compression-loop", "pointer-loop-pair",
     "pointer-forward", "truncated-answer", "cut-rdata", "srv-rdata-short",
     "label-too-long", "huge-count", "tc-no-tcp", "other-question",
-    "control-bytes",
+    "control-bytes", "wrong-then-good", "a-only-additional",
+    "aaaa-only-additional",
 ]
 
 
@@ -150,8 +186,9 @@ class Responder:
                 return
             self.queries += 1
             reply = build(self.mode, q)
-            if reply is not None:
-                self.sock.sendto(reply, peer)
+            for r in (reply if isinstance(reply, list) else [reply]):
+                if r is not None:
+                    self.sock.sendto(r, peer)
 
     def __enter__(self):
         self._t.start()

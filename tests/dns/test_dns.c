@@ -52,10 +52,6 @@ static uint32_t always_zero(void *ud) {
   (void)ud;
   return 0;
 }
-static uint32_t always_max(void *ud) {
-  (void)ud;
-  return UINT32_MAX;
-}
 static uint32_t lcg(void *ud) {
   uint64_t *s = ud;
   *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -72,22 +68,34 @@ static void test_order(void) {
   s[4] = mk("e.", 0, 10);
   kmsdiag_dns_order_srv(s, 5, always_zero, NULL);
   CHECK_EQ(s[0].priority, 0);
+  CHECK_EQ(s[1].priority, 0);
+  CHECK_EQ(s[2].priority, 0);
   CHECK_EQ(s[3].priority, 5);
   CHECK_EQ(s[4].priority, 10);
-  /* random 0 picks the first of the running sum each time: a, b, e */
-  CHECK_STR(s[0].target, "a.");
-  CHECK_STR(s[1].target, "b.");
-  CHECK_STR(s[2].target, "e.");
+  CHECK_STR(s[3].target, "d.");
+  CHECK_STR(s[4].target, "c.");
   free_set(s, 5);
 
-  /* random max (mod sum+1 = sum) picks the last each time */
-  s[0] = mk("a.", 0, 60);
-  s[1] = mk("b.", 0, 30);
-  s[2] = mk("e.", 0, 10);
-  kmsdiag_dns_order_srv(s, 3, always_max, NULL);
-  /* UINT32_MAX % 101 = 67 -> running sums 60, 90: b */
-  CHECK_STR(s[0].target, "b.");
-  free_set(s, 3);
+  /* the result depends on the set and the draws only, not on the order
+   * of the answer */
+  {
+    static const char *const names[4] = {"a.", "b.", "c.", "d."};
+    static const uint16_t weights[4] = {0, 10, 0, 20};
+    char ref[4] = {0, 0, 0, 0};
+    for (int rot = 0; rot < 4; rot++) {
+      uint64_t seed = 99;
+      char got[4];
+      for (int i = 0; i < 4; i++)
+        s[i] = mk(names[(i + rot) % 4], 0, weights[(i + rot) % 4]);
+      kmsdiag_dns_order_srv(s, 4, lcg, &seed);
+      for (int i = 0; i < 4; i++)
+        got[i] = s[i].target[0];
+      if (rot == 0)
+        memcpy(ref, got, 4);
+      CHECK_MEM(got, ref, 4);
+      free_set(s, 4);
+    }
+  }
 
   /* the weights shape the first choice: 60/30/10 */
   {
@@ -137,6 +145,42 @@ static void test_order(void) {
     CHECK_MEM(o1, o2, 4);
   }
   kmsdiag_dns_order_srv(NULL, 0, NULL, NULL); /* no crash */
+
+  /* facts 1.1 step 5: hosts are tried in random order. With all weights 0
+   * (Microsoft's guidance) every record must come first about equally
+   * often, not always the alphabetically first one; the same for records
+   * of equal non-zero weight. */
+  for (int w = 0; w <= 5; w += 5) {
+    unsigned first[4] = {0, 0, 0, 0};
+    uint64_t seed = 12345;
+    const unsigned trials = 8000;
+    for (unsigned t = 0; t < trials; t++) {
+      s[0] = mk("a.", 0, (uint16_t)w);
+      s[1] = mk("b.", 0, (uint16_t)w);
+      s[2] = mk("c.", 0, (uint16_t)w);
+      s[3] = mk("d.", 0, (uint16_t)w);
+      kmsdiag_dns_order_srv(s, 4, lcg, &seed);
+      first[s[0].target[0] - 'a']++;
+      free_set(s, 4);
+    }
+    for (int i = 0; i < 4; i++)
+      CHECK(first[i] > trials * 20 / 100 && first[i] < trials * 30 / 100);
+  }
+  /* weight-0 records next to weighted ones: each weight-0 record can be
+   * the one that comes first on a zero draw */
+  {
+    unsigned first[3] = {0, 0, 0};
+    uint64_t seed = 5;
+    for (unsigned t = 0; t < 4000; t++) {
+      s[0] = mk("a.", 0, 0);
+      s[1] = mk("b.", 0, 0);
+      s[2] = mk("c.", 0, 50);
+      kmsdiag_dns_order_srv(s, 3, lcg, &seed);
+      first[s[0].target[0] - 'a']++;
+      free_set(s, 3);
+    }
+    CHECK(first[0] > 0 && first[1] > 0 && first[2] > 3000);
+  }
 }
 
 /* ---- wire parser ------------------------------------------------------------------ */

@@ -128,11 +128,32 @@ def test_json(lab):
     check("target-cname" in rules(d["cname.example"]), "CNAME target")
     check("target-root" in rules(d["absent.example"]) and
           d["absent.example"]["usable_hosts"] == 0, "target .")
+    # records but nothing to contact: not "SRV records found" with 0
+    check(d["absent.example"]["hresult"] == "0xC004F074" and
+          d["absent.example"]["hresult_message"] != d["corp.example"]["hresult_message"],
+          f"target . outcome {d['absent.example']['hresult']}")
+    check(d["stale.example"]["hresult"] == "0x00000000" and
+          d["stale.example"]["usable_hosts"] == 1, "one usable host is enough")
     check("port-not-1688" in rules(d["port.example"]), "wrong port")
     check("target-no-address" in rules(d["stale.example"]), "stale target")
-    check({"near-miss-label", "udp-service-label"} <= set(rules(d["nearmiss.example"])),
+    check({"near-miss-label", "udp-not-tcp"} <= set(rules(d["nearmiss.example"])),
           "near-miss labels")
     check("target-doubled-origin" in rules(d["typo.example"]), "doubled origin")
+
+    # port 0 is not a usable host; the stray _udp record is then found
+    p = run(["--json", "-s", lab.server(), "portzero.example"])
+    o = objs(p)[0]
+    check(p.returncode == 1, f"port 0 only: exit {p.returncode}")
+    check(o["usable_hosts"] == 0 and o["hresult"] == "0xC004F074",
+          f"port 0: usable {o['usable_hosts']}, hresult {o['hresult']}")
+    check({"port-zero", "no-usable-host", "udp-not-tcp"} <= set(rules(o)),
+          f"port 0 rules {rules(o)}")
+    # _vlmcs.tcp (no underscore before tcp) is a near miss too
+    p = run(["--json", "-s", lab.server(), "dotlabel.example"])
+    o = objs(p)[0]
+    check(p.returncode == 1 and o["hresult"] == "0x8007232B" and
+          any(x["rule"] == "near-miss-label" and "_vlmcs.tcp.dotlabel.example"
+              in x["message"] for x in o["problems"]), f"_vlmcs.tcp: {rules(o)}")
 
     # only failing domains: exit 1
     p = run(["--json", "-s", lab.server(), "nokms.example", "nodata.example",
@@ -169,6 +190,15 @@ def test_search_list(lab):
         p2 = run(["--json", "--resolv-conf", rc, "-s", lab.server()])
         check([o["domain"] for o in objs(p2)] == [o["domain"] for o in items],
               "--resolv-conf")
+        # a --resolv-conf that cannot be read is the user's error (exit 2,
+        # naming the path), not "no domain" (0x8007007B)
+        for bad in (os.path.join(td, "missing.conf"), td):
+            for extra in ([], ["corp.example"]):
+                p3 = run(["--json", "--resolv-conf", bad, "-s", lab.server()] + extra)
+                check(p3.returncode == 2 and bad.encode() in p3.stderr and
+                      b"--resolv-conf" in p3.stderr and p3.stdout == b"",
+                      f"unreadable --resolv-conf {bad} {extra}: exit "
+                      f"{p3.returncode}, stderr {p3.stderr[:200]!r}")
         with open(rc, "w") as f:
             f.write("nameserver 127.0.0.1\n")
         p = run(["--json", "-s", lab.server()], env={"KMSDIAG_RESOLV_CONF": rc})
@@ -221,6 +251,27 @@ def test_order_and_seed(lab):
                       "big.example"]))[0]
         orders.add(tuple(r["target"] for r in o["records"]))
     check(len(orders) > 1, "different seeds give different weighted orders")
+
+    # priority 0 / weight 0 for every host (Microsoft's guidance): the
+    # client tries them in random order (facts 1.1 step 5). A fixed seed
+    # gives a fixed order; across seeds every host comes first.
+    def order(seed, doms=("equal.example",)):
+        out = objs(run(["--json", "--seed", str(seed), "-s", lab.server()] +
+                       list(doms)))
+        o = [x for x in out if x["domain"] == "equal.example"][0]
+        return [r["target"] for r in o["records"]]
+    hosts = {f"kms-{c}.equal.example." for c in "abcd"}
+    first = set()
+    for seed in range(40):
+        a = order(seed)
+        check(set(a) == hosts and len(a) == 4, f"equal.example records {a}")
+        first.add(a[0])
+    check(first == hosts, f"every 0/0 host comes first for some seed: {sorted(first)}")
+    check(order(11) == order(11), "0/0 set: same seed, same order")
+    # a domain's order depends on the seed and the name only, not on what
+    # else is looked up (or on which answer arrives first)
+    check(order(11) == order(11, ("big.example", "corp.example", "equal.example")),
+          "order does not depend on the other domains of the run")
 
 
 def test_file_and_many(lab):

@@ -20,9 +20,14 @@ FIND = os.path.join(BIN, "kms-find")
 # mode -> (status, rule, text the error must contain, exit code)
 CASES = {
     "good": ("KMSDIAG_OK", "single-host", None, 0),
-    "wrong-id": ("KMSDIAG_ETIMEOUT", "timeout", "no answer from", 1),
-    "short": ("KMSDIAG_ETIMEOUT", "timeout", "no answer from", 1),
-    "other-question": ("KMSDIAG_ETIMEOUT", "timeout", "no answer from", 1),
+    # replies c-ares drops are not silence: counted and named
+    "wrong-id": ("KMSDIAG_EPROTO", "mismatched-reply",
+                 "1 reply that does not match the query", 1),
+    "short": ("KMSDIAG_EPROTO", "mismatched-reply",
+              "1 reply that does not match the query", 1),
+    "other-question": ("KMSDIAG_EPROTO", "mismatched-reply",
+                       "1 reply that does not match the query", 1),
+    "wrong-then-good": ("KMSDIAG_OK", "mismatched-reply", None, 0),
     "compression-loop": ("KMSDIAG_EMALFORMED", "malformed-answer",
                          "answer record 1 of 1 at offset 42", 1),
     "pointer-loop-pair": ("KMSDIAG_EMALFORMED", "malformed-answer",
@@ -82,6 +87,20 @@ for mode, (status, rule, text, code) in CASES.items():
         fail(f"{mode}: error {o['error']!r} lacks {text!r}")
     if status != "KMSDIAG_OK" and o["hresult"] != "0x8007232A":
         fail(f"{mode}: hresult {o['hresult']}, want 0x8007232A")
+    if rule == "mismatched-reply":
+        pr = [x for x in o["problems"] if x["rule"] == rule][0]
+        want_sev = "info" if status == "KMSDIAG_OK" else "error"
+        if pr["severity"] != want_sev:
+            fail(f"{mode}: mismatched-reply severity {pr['severity']}")
+        if o["mismatched_replies"] != 1:
+            fail(f"{mode}: mismatched_replies {o['mismatched_replies']}, want 1")
+        if status != "KMSDIAG_OK":
+            srv = f"127.0.0.1:{r.port}"
+            if (f"server {srv} sent 1 reply" not in pr["message"] or
+                    o["server"] != srv or "timeout" in rules):
+                fail(f"{mode}: message/server: {pr['message']!r} {o['server']!r}")
+    elif o.get("mismatched_replies"):
+        fail(f"{mode}: mismatched_replies {o['mismatched_replies']}, want 0")
     if mode == "control-bytes":
         # the raw escape byte never reaches the output, text or JSON
         if b"\x1b" in p.stdout:
@@ -95,6 +114,36 @@ for mode, (status, rule, text, code) in CASES.items():
         if b"evil" not in t.stdout:
             fail("control-bytes: target not shown at all")
     print(f"ok {mode}: {o['status']} {rules}")
+
+# The additional section carries only one family of the target's
+# addresses: the other family is still asked for (a server sending only A
+# must not hide AAAA, and the reverse); --no-resolve asks nothing.
+for mode, fam_add, fam_query in (("a-only-additional", "ipv4", "ipv6"),
+                                 ("aaaa-only-additional", "ipv6", "ipv4")):
+    for no_resolve in (False, True):
+        with Responder(mode) as r:
+            args = [FIND, "--json", "--timeout", "500", "--tries", "1", "-s",
+                    f"127.0.0.1:{r.port}", "example.test"]
+            if no_resolve:
+                args.insert(1, "--no-resolve")
+            p = subprocess.run(args, capture_output=True, timeout=60)
+            queried = r.queries
+        o = json.loads(p.stdout.decode().splitlines()[0])
+        rec = o["records"][0] if o["records"] else {}
+        fams = sorted(a["family"] for a in rec.get("addresses", []))
+        if no_resolve:
+            ok = (fams == [fam_add] and rec.get("addresses_from") == "additional"
+                  and queried == 1)
+        else:
+            ok = (fams == ["ipv4", "ipv6"] and
+                  rec.get("addresses_from") == "additional+query" and
+                  queried == 2 and p.returncode == 0)
+        if not ok:
+            fail(f"{mode} (no_resolve={no_resolve}): families {fams}, "
+                 f"from {rec.get('addresses_from')}, {queried} queries, "
+                 f"exit {p.returncode}")
+        else:
+            print(f"ok {mode} no_resolve={no_resolve}: {fams} ({queried} queries)")
 
 print(f"{len(CASES) - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)

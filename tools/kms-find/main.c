@@ -341,6 +341,24 @@ int main(int argc, char **argv) {
   }
   if (file && optind < argc)
     return tool_usage_error("give domains either as arguments or with --file");
+  if (resolv) {
+    /* a file the user named must be readable: silently searching no
+     * domain (0x8007007B) would blame the client for a typo */
+    FILE *rf = fopen(resolv, "r");
+    char b;
+    int e = 0;
+    if (!rf) {
+      e = errno;
+    } else {
+      if (fread(&b, 1, 1, rf) != 1 && ferror(rf))
+        e = errno ? errno : EIO;
+      fclose(rf);
+    }
+    if (e) {
+      tool_err("cannot read --resolv-conf %s: %s", resolv, strerror(e));
+      return TOOL_EXIT_USAGE;
+    }
+  }
   tool_log_to_stderr(verbose);
 
   memset(&st, 0, sizeof st);
