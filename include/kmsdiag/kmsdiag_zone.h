@@ -8,7 +8,8 @@
  * _udp instead of _tcp) is checked: SRV field count and ranges, port,
  * missing trailing dots, targets that are CNAMEs or have no address in the
  * zone, targets outside the zone (not checkable offline), TTLs, .local and
- * single-label names. With a live server the same names are queried and
+ * single-label names. With a live server the same names, the zone's own
+ * _vlmcs._tcp name and the addresses of in-zone targets are queried, and
  * differences between the file and what the server serves are findings. */
 #ifndef KMSDIAG_ZONE_H
 #define KMSDIAG_ZONE_H
@@ -45,7 +46,8 @@ typedef struct kmsdiag_zone_report {
   size_t errors, warnings, infos;
   size_t records;       /*!< resource records read */
   size_t kms_records;   /*!< SRV records checked as KMS records */
-  size_t live_queries;  /*!< names queried on the live server */
+  size_t live_queries;  /*!< names compared with the live server (SRV
+                             owners, origins, in-zone targets) */
   char *origin;         /*!< zone apex used for in-zone checks, or NULL */
 } kmsdiag_zone_report_t;
 
@@ -67,13 +69,22 @@ KMSDIAG_API void kmsdiag_zone_check_free(kmsdiag_zone_check_t *c);
 KMSDIAG_API kmsdiag_status_t
 kmsdiag_zone_check_set_origin(kmsdiag_zone_check_t *c, const char *origin);
 
-/*! Compare with a live server: every KMS-like owner name of the file is
- *  queried through \p dns (borrowed; its servers, timeout and tries are
- *  used; must outlive the checks) and differences become findings with
- *  rules live-missing, live-extra, live-ttl, live-refused, live-no-answer.
- *  The checker runs \p dns's event loop (it must have no lookups of its
- *  own pending) and turns its follow-up queries off
- *  (kmsdiag_dns_set_follow_up). NULL turns live checks off. */
+/*! Compare with a live server through \p dns (borrowed; its servers,
+ *  timeout and tries are used; must outlive the checks):
+ *  - every KMS-like owner name of the file, with or without SRV records in
+ *    the file, is queried for SRV and the sets compared (live-missing,
+ *    live-extra, live-ttl);
+ *  - _vlmcs._tcp at the zone apex and at every $ORIGIN of the file, when
+ *    the file has no record there: SRV records the server serves at such a
+ *    name are live-extra-name;
+ *  - the A and AAAA records of every SRV target inside the zone (not
+ *    delegated, not an alias in the file) are queried and compared with
+ *    the file's (live-address-missing, live-address-extra);
+ *  - live-refused, live-no-answer when the server does not answer usefully.
+ *  The report's live_queries counts the names queried. The checker runs
+ *  \p dns's event loop (it must have no lookups of its own pending) and
+ *  turns its follow-up queries off (kmsdiag_dns_set_follow_up). NULL turns
+ *  live checks off. */
 KMSDIAG_API void kmsdiag_zone_check_set_live(kmsdiag_zone_check_t *c,
                                              kmsdiag_dns_t *dns);
 

@@ -6,6 +6,7 @@
  * record and checking goes on, as named-checkzone does. The raw text of
  * each record (for trailing dots and field counts) is scanned with
  * kd_reader_t. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -13,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <ldns/ldns.h>
 
 #include <kmsdiag/kmsdiag_zone.h>
 
+#include "dns/dns_internal.h"
 #include "internal/reader.h"
 
 #define ZONE_MAX_FILE (64u << 20)
@@ -27,6 +30,7 @@
 #define ZONE_MAX_KMS 10000u
 #define ZONE_MAX_TOKENS 64
 #define ZONE_MAX_LIVE 4096u
+#define ZONE_MAX_ORIGINS 16u
 
 struct kmsdiag_zone_check {
   char *origin;
@@ -55,6 +59,8 @@ typedef struct zctx {
   zrec_t **idx; /* sorted by owner */
   ldns_rdf *apex;
   char *apex_str;
+  ldns_rdf *origins[ZONE_MAX_ORIGINS]; /* distinct $ORIGIN values seen */
+  size_t norigins;
   bool oom;
 } zctx_t;
 
@@ -237,17 +243,30 @@ static bool tok_ci(const tok_t *t, const char *w) {
   return t->n == n && strncasecmp((const char *)t->p, w, n) == 0;
 }
 
+/* A decimal number token, optionally signed. true when it is one; *range
+ * then says it is outside 0..65535 (negative, or too large). ldns reads
+ * such numbers with strtol and keeps the low 16 bits without a word, so
+ * "-1" would silently become 65535: the text is what counts. */
 static bool tok_u16(const tok_t *t, bool *range) {
   unsigned long v = 0;
+  size_t i = 0;
+  bool neg = false;
   *range = false;
-  if (t->n == 0 || t->n > 12)
+  if (t->n == 0 || t->n > 64)
     return false;
-  for (size_t i = 0; i < t->n; i++) {
+  if (t->p[0] == '-' || t->p[0] == '+') {
+    neg = t->p[0] == '-';
+    i = 1;
+    if (t->n == 1)
+      return false;
+  }
+  for (; i < t->n; i++) {
     if (t->p[i] < '0' || t->p[i] > '9')
       return false;
-    v = v * 10 + (unsigned long)(t->p[i] - '0');
+    if (v <= 65535)
+      v = v * 10 + (unsigned long)(t->p[i] - '0');
   }
-  *range = v > 65535;
+  *range = neg || v > 65535;
   return true;
 }
 
@@ -497,6 +516,13 @@ static kmsdiag_status_t read_records(zctx_t *x, const char *origin,
     lines_before += count_nl(data + pos, span);
     if (!*first_origin && org)
       *first_origin = ldns_rdf_clone(org);
+    if (org && x->norigins < ZONE_MAX_ORIGINS) {
+      bool seen = false;
+      for (size_t k = 0; k < x->norigins && !seen; k++)
+        seen = ldns_dname_compare(x->origins[k], org) == 0;
+      if (!seen && (x->origins[x->norigins] = ldns_rdf_clone(org)) != NULL)
+        x->norigins++;
+    }
     if (st == LDNS_STATUS_OK && rr) {
       bool rel = false, bad = false;
       if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SRV) {
@@ -862,150 +888,404 @@ static void check_owner_set(zctx_t *x, size_t lo, size_t hi) {
 
 /* ---- live comparison ------------------------------------------------------------------- */
 
+enum lkind { L_OWNER, L_ORIGIN, L_ADDR };
+
 typedef struct live_slot {
   kmsdiag_dns_result_t *r;
-  size_t lo, hi;
+  enum lkind kind;
+  size_t lo, hi;      /* L_OWNER: the owner's records; L_ADDR: the
+                         target's records (maybe none) */
+  char *name;         /* the name queried (owned) */
+  unsigned long line; /* where findings go: the owner's first record, or
+                         for L_ADDR the first SRV record naming it */
+  const ldns_rdf *target; /* L_ADDR: the target (in a record of the file) */
 } live_slot_t;
+
+typedef struct live_set {
+  live_slot_t *v;
+  size_t n, cap;
+} live_set_t;
 
 static void live_done(kmsdiag_dns_result_t *r, void *ud) {
   live_slot_t *s = ud;
   s->r = r;
 }
 
-static void compare_live(zctx_t *x, kmsdiag_dns_t *dns) {
-  live_slot_t *slots;
-  size_t n = 0, cap = 0;
-  slots = NULL;
-  kmsdiag_dns_set_follow_up(dns, false);
-  for (size_t lo = 0; lo < x->nrecs;) {
-    size_t hi;
+static live_slot_t *live_add(zctx_t *x, live_set_t *ls, enum lkind kind,
+                             char *name) {
+  live_slot_t *s;
+  if (!name) {
+    x->oom = true;
+    return NULL;
+  }
+  if (ls->n >= ZONE_MAX_LIVE) {
+    free(name);
+    return NULL;
+  }
+  if (ls->n == ls->cap) {
+    size_t nc = ls->cap ? ls->cap * 2 : 16;
+    live_slot_t *nv = realloc(ls->v, nc * sizeof *nv);
+    if (!nv) {
+      free(name);
+      x->oom = true;
+      return NULL;
+    }
+    ls->v = nv;
+    ls->cap = nc;
+  }
+  s = &ls->v[ls->n++];
+  memset(s, 0, sizeof *s);
+  s->kind = kind;
+  s->name = name;
+  return s;
+}
+
+static unsigned long first_line(const zctx_t *x, size_t lo, size_t hi) {
+  unsigned long line = lo < hi ? x->idx[lo]->line : 0;
+  for (size_t k = lo; k < hi; k++)
+    if (x->idx[k]->line < line)
+      line = x->idx[k]->line;
+  return line;
+}
+
+static bool srv_fields(const ldns_rr *rr, uint16_t *p, uint16_t *w,
+                       uint16_t *po) {
+  if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SRV || ldns_rr_rd_count(rr) != 4 ||
+      ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 2 ||
+      ldns_rdf_size(ldns_rr_rdf(rr, 1)) != 2 ||
+      ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2 ||
+      ldns_rdf_get_type(ldns_rr_rdf(rr, 3)) != LDNS_RDF_TYPE_DNAME)
+    return false;
+  *p = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+  *w = ldns_rdf2native_int16(ldns_rr_rdf(rr, 1));
+  *po = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
+  return true;
+}
+
+/* The SRV records a client gets for the owner [lo,hi): its own, or when
+ * it has none and is an alias, those at the alias target (one hop, as far
+ * as the file has it). */
+static void srv_range(const zctx_t *x, size_t lo, size_t hi, size_t *flo,
+                      size_t *fhi) {
+  const ldns_rr *cn = NULL;
+  *flo = lo;
+  *fhi = hi;
+  for (size_t i = lo; i < hi; i++)
+    if (ldns_rr_get_type(x->idx[i]->rr) == LDNS_RR_TYPE_SRV)
+      return;
+  for (size_t i = lo; i < hi; i++)
+    if (ldns_rr_get_type(x->idx[i]->rr) == LDNS_RR_TYPE_CNAME &&
+        ldns_rr_rd_count(x->idx[i]->rr) == 1)
+      cn = x->idx[i]->rr;
+  if (cn && ldns_rdf_get_type(ldns_rr_rdf(cn, 0)) == LDNS_RDF_TYPE_DNAME)
+    find_owner(x, ldns_rr_rdf(cn, 0), flo, fhi);
+}
+
+/* The owners to query, the zone's _vlmcs._tcp names the file lacks, and
+ * the in-zone targets whose addresses are compared. */
+static void live_plan(zctx_t *x, live_set_t *ls) {
+  const ldns_rdf *origins[ZONE_MAX_ORIGINS + 1];
+  size_t norig = 0;
+  for (size_t lo = 0; lo < x->nrecs && !x->oom;) {
+    size_t hi, flo, fhi;
+    live_slot_t *s;
     find_owner(x, ldns_rr_owner(x->idx[lo]->rr), &lo, &hi);
-    if (x->idx[lo]->kind != O_OTHER && n < ZONE_MAX_LIVE) {
-      bool srv = false;
-      for (size_t i = lo; i < hi; i++)
-        if (ldns_rr_get_type(x->idx[i]->rr) == LDNS_RR_TYPE_SRV)
-          srv = true;
-      if (srv) {
-        if (n == cap) {
-          size_t nc = cap ? cap * 2 : 16;
-          live_slot_t *ns = realloc(slots, nc * sizeof *ns);
-          if (!ns) {
-            x->oom = true;
-            break;
-          }
-          slots = ns;
-          cap = nc;
+    if (x->idx[lo]->kind == O_OTHER) {
+      lo = hi;
+      continue;
+    }
+    s = live_add(x, ls, L_OWNER, name_str(ldns_rr_owner(x->idx[lo]->rr)));
+    if (s) {
+      s->lo = lo;
+      s->hi = hi;
+      s->line = first_line(x, lo, hi);
+    }
+    /* targets of the SRV records a client would get here */
+    srv_range(x, lo, hi, &flo, &fhi);
+    for (size_t i = flo; i < fhi && !x->oom; i++) {
+      const ldns_rr *rr = x->idx[i]->rr;
+      const ldns_rdf *tg;
+      uint16_t p, w, po;
+      bool dup = false;
+      if (!srv_fields(rr, &p, &w, &po))
+        continue;
+      tg = ldns_rr_rdf(rr, 3);
+      if (ldns_rdf_size(tg) <= 1 || !in_zone(x, tg) || delegated(x, tg) ||
+          has_type(x, tg, LDNS_RR_TYPE_CNAME, NULL))
+        continue;
+      for (size_t k = 0; k < ls->n && !dup; k++)
+        if (ls->v[k].kind == L_ADDR &&
+            ldns_dname_compare(ls->v[k].target, tg) == 0) {
+          dup = true;
+          if (x->idx[i]->line < ls->v[k].line)
+            ls->v[k].line = x->idx[i]->line;
         }
-        slots[n].r = NULL;
-        slots[n].lo = lo;
-        slots[n].hi = hi;
-        n++;
+      if (dup)
+        continue;
+      s = live_add(x, ls, L_ADDR, name_str(tg));
+      if (s) {
+        s->target = tg;
+        find_owner(x, tg, &s->lo, &s->hi);
+        s->line = x->idx[i]->line;
       }
     }
     lo = hi;
   }
-  for (size_t i = 0; i < n; i++) {
-    char *owner = name_str(ldns_rr_owner(x->idx[slots[i].lo]->rr));
-    if (!owner || kmsdiag_dns_start(dns, owner, "exact-name",
-                                    KMSDIAG_DNS_EXACT_NAME, live_done,
-                                    &slots[i]) != KMSDIAG_OK)
-      x->oom = true;
-    free(owner);
+  /* _vlmcs._tcp at the apex and at every $ORIGIN: names a server may
+   * serve although the file has nothing there */
+  if (x->apex)
+    origins[norig++] = x->apex;
+  for (size_t i = 0; i < x->norigins; i++) {
+    bool seen = false;
+    for (size_t k = 0; k < norig && !seen; k++)
+      seen = ldns_dname_compare(origins[k], x->origins[i]) == 0;
+    if (!seen)
+      origins[norig++] = x->origins[i];
   }
-  if (kmsdiag_dns_run(dns) != KMSDIAG_OK)
-    add(x, 0, KMSDIAG_DNS_ERROR, "live-no-answer", NULL,
-        "the live queries could not be run (poll failed)");
-  x->rep->live_queries = n;
-  for (size_t i = 0; i < n; i++) {
-    kmsdiag_dns_result_t *r = slots[i].r;
-    const zrec_t *first = x->idx[slots[i].lo];
-    char *owner = name_str(ldns_rr_owner(first->rr));
-    unsigned long line = first->line;
-    size_t nfile = 0;
-    for (size_t k = slots[i].lo; k < slots[i].hi; k++) {
-      if (x->idx[k]->line < line)
-        line = x->idx[k]->line;
-      if (ldns_rr_get_type(x->idx[k]->rr) == LDNS_RR_TYPE_SRV)
-        nfile++;
+  for (size_t i = 0; i < norig && !x->oom; i++) {
+    ldns_rdf *name = NULL;
+    size_t lo, hi;
+    {
+      char *o = name_str(origins[i]);
+      char buf[600];
+      if (!o) {
+        x->oom = true;
+        break;
+      }
+      snprintf(buf, sizeof buf, "_vlmcs._tcp.%s", strcmp(o, ".") ? o : "");
+      free(o);
+      if (ldns_str2rdf_dname(&name, buf) != LDNS_STATUS_OK || !name)
+        continue;
+      find_owner(x, name, &lo, &hi);
+      ldns_rdf_deep_free(name);
+      if (lo < hi)
+        continue; /* the file has that name: queried as an owner */
+      live_add(x, ls, L_ORIGIN, strdup(buf));
     }
-    if (!r || !owner) {
-      free(owner);
-      kmsdiag_dns_result_free(r);
-      continue;
-    }
-    if (r->status != KMSDIAG_OK) {
-      add(x, line, KMSDIAG_DNS_ERROR, "live-no-answer", owner,
-          "no usable answer from the live server: %s",
-          r->error ? r->error : kmsdiag_strerror(r->status));
-    } else if (r->rcode == 5) {
-      add(x, line, KMSDIAG_DNS_ERROR, "live-refused", owner,
-          "the live server %s refused the query: it does not serve this "
-          "zone",
-          r->server);
-    } else if (r->rcode != 0 || r->nrecords == 0) {
-      add(x, line, KMSDIAG_DNS_ERROR, "live-missing", owner,
+  }
+}
+
+static void live_no_answer(zctx_t *x, const live_slot_t *s) {
+  const kmsdiag_dns_result_t *r = s->r;
+  add(x, s->line, KMSDIAG_DNS_ERROR, "live-no-answer", s->name,
+      "no usable answer from the live server for %s: %s", s->name,
+      r->error ? r->error : kmsdiag_strerror(r->status));
+}
+
+static void live_owner(zctx_t *x, const live_slot_t *s) {
+  const kmsdiag_dns_result_t *r = s->r;
+  const char *owner = s->name;
+  size_t flo, fhi, nfile = 0;
+  bool *matched;
+  srv_range(x, s->lo, s->hi, &flo, &fhi);
+  for (size_t k = flo; k < fhi; k++)
+    if (ldns_rr_get_type(x->idx[k]->rr) == LDNS_RR_TYPE_SRV)
+      nfile++;
+  if (r->status != KMSDIAG_OK) {
+    live_no_answer(x, s);
+    return;
+  }
+  if (r->rcode == 5) {
+    add(x, s->line, KMSDIAG_DNS_ERROR, "live-refused", owner,
+        "the live server %s refused the query: it does not serve this "
+        "zone",
+        r->server);
+    return;
+  }
+  if (r->rcode != 0 || r->nrecords == 0) {
+    if (nfile)
+      add(x, s->line, KMSDIAG_DNS_ERROR, "live-missing", owner,
           "the file has %zu SRV record%s here, the live server %s answers "
           "%s with none: zone not loaded or not reloaded since the change?",
           nfile, nfile == 1 ? "" : "s", r->server,
           kmsdiag_dns_rcode_name(r->rcode));
-    } else {
-      bool *matched = calloc(r->nrecords, sizeof *matched);
-      if (!matched) {
-        x->oom = true;
-        free(owner);
-        kmsdiag_dns_result_free(r);
-        continue;
-      }
-      for (size_t k = slots[i].lo; k < slots[i].hi; k++) {
-        const ldns_rr *rr = x->idx[k]->rr;
-        char *t;
-        bool found = false;
-        uint16_t p, w, po;
-        if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SRV ||
-            ldns_rr_rd_count(rr) != 4 ||
-            ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 2 ||
-            ldns_rdf_size(ldns_rr_rdf(rr, 1)) != 2 ||
-            ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2)
-          continue;
-        p = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
-        w = ldns_rdf2native_int16(ldns_rr_rdf(rr, 1));
-        po = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
-        t = name_str(ldns_rr_rdf(rr, 3));
-        if (!t)
-          continue;
-        for (size_t m = 0; m < r->nrecords; m++) {
-          const kmsdiag_dns_srv_t *s = &r->records[m];
-          if (!matched[m] && s->priority == p && s->weight == w &&
-              s->port == po && strcasecmp(s->target, t) == 0) {
-            matched[m] = true;
-            found = true;
-            if (s->ttl != ldns_rr_ttl(rr))
-              add(x, x->idx[k]->line, KMSDIAG_DNS_INFO, "live-ttl", owner,
-                  "TTL %u in the file, %u from the live server (a cache "
-                  "counts down; an authoritative server serves the file's "
-                  "value)",
-                  (unsigned)ldns_rr_ttl(rr), (unsigned)s->ttl);
-            break;
-          }
-        }
-        if (!found)
-          add(x, x->idx[k]->line, KMSDIAG_DNS_ERROR, "live-missing", owner,
-              "SRV %u %u %u %s is in the file but not served by %s", p, w,
-              po, t, r->server);
-        free(t);
-      }
-      for (size_t m = 0; m < r->nrecords; m++)
-        if (!matched[m])
-          add(x, line, KMSDIAG_DNS_WARNING, "live-extra", owner,
-              "%s serves SRV %u %u %u %s, which is not in the file",
-              r->server, r->records[m].priority, r->records[m].weight,
-              r->records[m].port, r->records[m].target);
-      free(matched);
-    }
-    free(owner);
-    kmsdiag_dns_result_free(r);
+    return;
   }
-  free(slots);
+  matched = calloc(r->nrecords, sizeof *matched);
+  if (!matched) {
+    x->oom = true;
+    return;
+  }
+  for (size_t k = flo; k < fhi; k++) {
+    const ldns_rr *rr = x->idx[k]->rr;
+    char *t;
+    bool found = false;
+    uint16_t p, w, po;
+    if (!srv_fields(rr, &p, &w, &po))
+      continue;
+    t = name_str(ldns_rr_rdf(rr, 3));
+    if (!t) {
+      x->oom = true;
+      break;
+    }
+    for (size_t m = 0; m < r->nrecords; m++) {
+      const kmsdiag_dns_srv_t *v = &r->records[m];
+      if (!matched[m] && v->priority == p && v->weight == w &&
+          v->port == po && strcasecmp(v->target, t) == 0) {
+        matched[m] = true;
+        found = true;
+        if (v->ttl != ldns_rr_ttl(rr))
+          add(x, x->idx[k]->line, KMSDIAG_DNS_INFO, "live-ttl", owner,
+              "TTL %u in the file, %u from the live server (a cache "
+              "counts down; an authoritative server serves the file's "
+              "value)",
+              (unsigned)ldns_rr_ttl(rr), (unsigned)v->ttl);
+        break;
+      }
+    }
+    if (!found)
+      add(x, x->idx[k]->line, KMSDIAG_DNS_ERROR, "live-missing", owner,
+          "SRV %u %u %u %s is in the file but not served by %s", p, w, po,
+          t, r->server);
+    free(t);
+  }
+  for (size_t m = 0; m < r->nrecords; m++)
+    if (!matched[m])
+      add(x, s->line, KMSDIAG_DNS_WARNING, "live-extra", owner,
+          "%s serves SRV %u %u %u %s, which is not in the file%s",
+          r->server, r->records[m].priority, r->records[m].weight,
+          r->records[m].port, r->records[m].target,
+          nfile ? "" : " (the file has no SRV record at this name)");
+  free(matched);
+}
+
+static void live_origin(zctx_t *x, const live_slot_t *s) {
+  const kmsdiag_dns_result_t *r = s->r;
+  /* only a positive answer says something: a server that does not serve
+   * this origin is reported through the owners of the file */
+  if (r->status != KMSDIAG_OK || r->rcode != 0)
+    return;
+  for (size_t m = 0; m < r->nrecords; m++)
+    add(x, 0, KMSDIAG_DNS_WARNING, "live-extra-name", s->name,
+        "%s serves SRV %u %u %u %s at %s, a name the file has no record "
+        "for: clients get these hosts, not what the file says",
+        r->server, r->records[m].priority, r->records[m].weight,
+        r->records[m].port, r->records[m].target, s->name);
+}
+
+/* An address of the file at a target's records [lo,hi), as bytes. */
+static bool rr_addr(const ldns_rr *rr, int *fam, const uint8_t **b,
+                    size_t *n) {
+  const ldns_rdf *d;
+  if (ldns_rr_rd_count(rr) != 1)
+    return false;
+  d = ldns_rr_rdf(rr, 0);
+  if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A && ldns_rdf_size(d) == 4)
+    *fam = 4;
+  else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA &&
+           ldns_rdf_size(d) == 16)
+    *fam = 6;
+  else
+    return false;
+  *b = ldns_rdf_data(d);
+  *n = ldns_rdf_size(d);
+  return true;
+}
+
+static bool served_has(const kmsdiag_dns_srv_t *v, int fam, const uint8_t *b,
+                       size_t n) {
+  for (size_t i = 0; i < v->naddrs; i++) {
+    bool v6 = v->addrs[i].family == AF_INET6;
+    if ((fam == 6) == v6 && memcmp(v->addrs[i].addr, b, n) == 0)
+      return true;
+  }
+  return false;
+}
+
+static void live_addr(zctx_t *x, const live_slot_t *s) {
+  const kmsdiag_dns_result_t *r = s->r;
+  const kmsdiag_dns_srv_t *v;
+  char list[400];
+  size_t used = 0;
+  unsigned long aline = 0;
+  if (r->status != KMSDIAG_OK || r->nrecords != 1) {
+    live_no_answer(x, s);
+    return;
+  }
+  if (r->rcode == 5) {
+    add(x, s->line, KMSDIAG_DNS_ERROR, "live-refused", s->name,
+        "the live server %s refused the address query for %s", r->server,
+        s->name);
+    return;
+  }
+  v = &r->records[0];
+  list[0] = '\0';
+  for (size_t i = 0; i < v->naddrs; i++) {
+    int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                     v->addrs[i].text);
+    if (w < 0 || (size_t)w >= sizeof list - used)
+      break;
+    used += (size_t)w;
+  }
+  for (size_t k = s->lo; k < s->hi; k++) {
+    const ldns_rr *rr = x->idx[k]->rr;
+    int fam;
+    const uint8_t *b;
+    size_t n;
+    char text[64];
+    if (!rr_addr(rr, &fam, &b, &n))
+      continue;
+    if (!aline || x->idx[k]->line < aline)
+      aline = x->idx[k]->line;
+    if (served_has(v, fam, b, n))
+      continue;
+    if (!inet_ntop(fam == 4 ? AF_INET : AF_INET6, b, text, sizeof text))
+      snprintf(text, sizeof text, "?");
+    add(x, x->idx[k]->line, KMSDIAG_DNS_ERROR, "live-address-missing",
+        s->name,
+        "%s %s of target %s is in the file but not served by %s (it "
+        "serves %s): clients connect to what the server says",
+        fam == 4 ? "A" : "AAAA", text, s->name, r->server,
+        used ? list : "no address");
+  }
+  for (size_t i = 0; i < v->naddrs; i++) {
+    bool in_file = false;
+    bool v6 = v->addrs[i].family == AF_INET6;
+    for (size_t k = s->lo; k < s->hi && !in_file; k++) {
+      int fam;
+      const uint8_t *b;
+      size_t n;
+      if (rr_addr(x->idx[k]->rr, &fam, &b, &n) && (fam == 6) == v6 &&
+          memcmp(v->addrs[i].addr, b, n) == 0)
+        in_file = true;
+    }
+    if (!in_file)
+      add(x, aline ? aline : s->line, KMSDIAG_DNS_WARNING,
+          "live-address-extra", s->name,
+          "%s serves %s %s for target %s, which is not in the file",
+          r->server, v6 ? "AAAA" : "A", v->addrs[i].text, s->name);
+  }
+}
+
+static void compare_live(zctx_t *x, kmsdiag_dns_t *dns) {
+  live_set_t ls = {NULL, 0, 0};
+  kmsdiag_dns_set_follow_up(dns, false);
+  live_plan(x, &ls);
+  for (size_t i = 0; i < ls.n && !x->oom; i++) {
+    unsigned flags = ls.v[i].kind == L_ADDR ? KD_DNS_ADDR_QUERY
+                                            : KMSDIAG_DNS_EXACT_NAME;
+    if (kmsdiag_dns_start(dns, ls.v[i].name, "exact-name", flags, live_done,
+                          &ls.v[i]) != KMSDIAG_OK)
+      x->oom = true;
+  }
+  if (kmsdiag_dns_run(dns) != KMSDIAG_OK)
+    add(x, 0, KMSDIAG_DNS_ERROR, "live-no-answer", NULL,
+        "the live queries could not be run (poll failed)");
+  x->rep->live_queries = ls.n;
+  for (size_t i = 0; i < ls.n; i++) {
+    live_slot_t *s = &ls.v[i];
+    if (s->r && !x->oom) {
+      if (s->kind == L_OWNER)
+        live_owner(x, s);
+      else if (s->kind == L_ORIGIN)
+        live_origin(x, s);
+      else
+        live_addr(x, s);
+    }
+    kmsdiag_dns_result_free(s->r);
+    free(s->name);
+  }
+  free(ls.v);
 }
 
 /* ---- driver ----------------------------------------------------------------------------- */
@@ -1096,6 +1376,8 @@ done:
   free(x.idx);
   ldns_rdf_deep_free(x.apex);
   ldns_rdf_deep_free(first_origin);
+  for (size_t i = 0; i < x.norigins; i++)
+    ldns_rdf_deep_free(x.origins[i]);
   free(x.apex_str);
   if (st != KMSDIAG_OK) {
     kmsdiag_zone_report_free(x.rep);

@@ -83,6 +83,45 @@ static void test_basic(void) {
   kmsdiag_zone_check_free(c);
 }
 
+/* ldns reads SRV numbers with strtol and keeps 16 bits: "-1" would be
+ * 65535 and 70000 would be 4464 without a word. Every out-of-range or
+ * negative priority, weight or port is an srv-field-range error on its
+ * line; numbers in range are not. */
+static void test_field_range(void) {
+  static const char *const bad[] = {
+      "-1 0 1688", "0 -1 1688", "0 0 -1",     "0 0 -1688", "65536 0 1688",
+      "0 70000 1688", "0 0 99999999999999", "-0 0 1688", "0 0 +70000"};
+  static const char *const good[] = {"0 0 1688", "65535 65535 65535",
+                                     "+1 0 1688"};
+  kmsdiag_zone_check_t *c = NULL;
+  CHECK_EQ(kmsdiag_zone_check_new(&c), KMSDIAG_OK);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0] + 3; i++) {
+    bool is_bad = i < sizeof bad / sizeof bad[0];
+    const char *fields = is_bad ? bad[i] : good[i - sizeof bad / sizeof bad[0]];
+    char text[400];
+    kmsdiag_zone_report_t *r;
+    const kmsdiag_zone_finding_t *f;
+    snprintf(text, sizeof text,
+             "$ORIGIN corp.example.\n"
+             "@ 300 IN SOA ns1 h 1 2 3 4 5\n"
+             "kms 300 IN A 127.0.0.1\n"
+             "_vlmcs._tcp 300 IN SRV %s kms.corp.example.\n",
+             fields);
+    r = run(c, text);
+    f = find(r, "srv-field-range");
+    if (is_bad) {
+      CHECK(f && f->line == 4 && f->severity == KMSDIAG_DNS_ERROR);
+      if (!f)
+        printf("no srv-field-range for \"%s\"\n", fields);
+    } else {
+      CHECK(f == NULL);
+      CHECK(r && r->errors == 0);
+    }
+    kmsdiag_zone_report_free(r);
+  }
+  kmsdiag_zone_check_free(c);
+}
+
 static void test_hostile(void) {
   kmsdiag_zone_check_t *c = NULL;
   kmsdiag_zone_report_t *r = NULL;
@@ -129,6 +168,7 @@ static void test_hostile(void) {
 
 int main(void) {
   test_basic();
+  test_field_range();
   test_hostile();
   return check_finish();
 }

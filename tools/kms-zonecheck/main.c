@@ -134,11 +134,15 @@ int main(int argc, char **argv) {
     if (!json && !quiet) {
       tool_puts_escaped(stderr, argv[i]);
       fprintf(stderr, ": %zu records, %zu KMS SRV records checked, %zu "
-                      "error%s, %zu warning%s%s\n",
+                      "error%s, %zu warning%s",
               rep->records, rep->kms_records, rep->errors,
               rep->errors == 1 ? "" : "s", rep->warnings,
-              rep->warnings == 1 ? "" : "s",
-              live ? " (compared with the live server)" : "");
+              rep->warnings == 1 ? "" : "s");
+      if (live)
+        fprintf(stderr, " (compared with the live server); %zu name%s "
+                        "queried live",
+                rep->live_queries, rep->live_queries == 1 ? "" : "s");
+      fputc('\n', stderr);
     }
     kmsdiag_zone_report_free(rep);
   }
