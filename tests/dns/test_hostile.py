@@ -87,13 +87,14 @@ for mode, (status, rule, text, code) in CASES.items():
         fail(f"{mode}: error {o['error']!r} lacks {text!r}")
     if status != "KMSDIAG_OK" and o["hresult"] != "0x8007232A":
         fail(f"{mode}: hresult {o['hresult']}, want 0x8007232A")
-    if rule == "mismatched-reply":
-        pr = [x for x in o["problems"] if x["rule"] == rule][0]
+    prs = [x for x in o["problems"] if x["rule"] == rule]
+    if rule == "mismatched-reply" and prs:
+        pr = prs[0]
         want_sev = "info" if status == "KMSDIAG_OK" else "error"
         if pr["severity"] != want_sev:
             fail(f"{mode}: mismatched-reply severity {pr['severity']}")
-        if o["mismatched_replies"] != 1:
-            fail(f"{mode}: mismatched_replies {o['mismatched_replies']}, want 1")
+        if o.get("mismatched_replies") != 1:
+            fail(f"{mode}: mismatched_replies {o.get('mismatched_replies')}, want 1")
         if status != "KMSDIAG_OK":
             srv = f"127.0.0.1:{r.port}"
             if (f"server {srv} sent 1 reply" not in pr["message"] or
