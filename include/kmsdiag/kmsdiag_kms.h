@@ -218,7 +218,8 @@ KMSDIAG_API void kmsdiag_kms_request_write_json(kmsdiag_json_t *j,
 
 /*! JSON object of a response under \p key. Keys: version, epid, cmid,
  *  request_time, count, activation_interval, renewal_interval (minutes),
- *  hwid (16 upper-case hex digits, V6 only, else null), verified,
+ *  hwid (16 upper-case hex digits, V6 only, else null), iv (hex, the
+ *  response IV block as on the wire, V5/V6), verified,
  *  verification {decrypt, mac, hash, hmac, hmac_slot, ivs, version,
  *  cmid_echo, time_echo, pid_length, size, iv_suspicious}. */
 KMSDIAG_API void kmsdiag_kms_response_write_json(

@@ -784,7 +784,7 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
         f->remedy = remedy_for(HR_ID_MISMATCH);
         snprintf(f->message, sizeof f->message,
                  "host %s (ePID %s) answered for %s, but its host key cannot "
-                 "activate that product: %.300s",
+                 "activate that product: %.600s",
                  srv, rs.epid, pname, v.reason);
         evidence_add(&f->n_ev, f->ev, f->evf, x->response_frame);
       }

@@ -68,6 +68,8 @@ void kmsdiag_kms_response_write_json(kmsdiag_json_t *j, const char *key,
   } else {
     kmsdiag_json_null(j, "hwid");
   }
+  if (r->version_major >= 5) /* the response IV block, as on the wire */
+    kmsdiag_json_hexbytes(j, "iv", r->iv, 16);
   kmsdiag_json_bool(j, "verified", r->verified);
   kmsdiag_json_object_begin(j, "verification");
   check(j, "decrypt", v->decrypt);

@@ -35,6 +35,10 @@ WIN10 = {"app_id": "55c92734-d682-4d71-983e-d6ec3f16059f",
          "sku_id": "73111121-5638-40f6-bc11-f1d7b0d64300",
          "kms_id": "58e2134f-8e11-4d17-9cb2-91069c151148", "n_policy": 25}
 
+SIZES = {"v4-win10-enterprise": (252, 158),
+         "v5-win10-enterprise": (260, 212),
+         "v6-win10-enterprise": (260, 260)}
+
 cases = {
     "v4-win10-enterprise": ("4.0", "88fc59d9-5fd9-4f34-83df-cb1c9c63b6d8",
                             "ftp.samsung.info",
@@ -71,6 +75,9 @@ for case, (ver, cmid, ws, epid, hwid) in cases.items():
     eq(f"{case}: verified", x["verified"], True)
     eq(f"{case}: request/response frames",
        (x["request_frame"], x["response_frame"]), (10, 11))
+    # KMS message sizes (captures/interop/README.md)
+    eq(f"{case}: request/response sizes",
+       (x["request_size"], x["response_size"]), SIZES[case])
 v6 = exchanges("v6-win10-enterprise")
 if v6:
     eq("v6: request time", v6[0]["request"]["request_time"],
@@ -78,6 +85,8 @@ if v6:
 v5 = exchanges("v5-win10-enterprise")
 if v5:
     eq("v5: request IV", v5[0]["request"]["iv"],
+       "1e2c1ff283a922cbeeab50d38d1f912c")
+    eq("v5: response IV", v5[0]["response"]["iv"],
        "1e2c1ff283a922cbeeab50d38d1f912c")
 
 multi = exchanges("rpc-ndr64-multi-request")
