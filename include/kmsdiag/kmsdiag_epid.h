@@ -148,8 +148,10 @@ KMSDIAG_API char *kmsdiag_epid_date_str(const kmsdiag_epid_t *e, char *buf,
 /* ---- can this host activate that product? ----------------------------- */
 
 typedef enum kmsdiag_activation_answer {
-  KMSDIAG_ACTIVATE_UNKNOWN = 0, /*!< the host key or product is not known
-                                     well enough to say */
+  KMSDIAG_ACTIVATE_UNKNOWN = 0, /*!< the host key is not identified, or
+                                     Microsoft's host key table does not
+                                     list the product at all (Windows 8,
+                                     Vista): not known either way */
   KMSDIAG_ACTIVATE_YES = 1,
   KMSDIAG_ACTIVATE_NO = 2,      /*!< the client gets \c hresult
                                      (0xC004F042) */
@@ -171,11 +173,43 @@ typedef struct kmsdiag_activation_verdict {
   kmsdiag_line_mask_t lines_yes; /*!< lines of the product it activates */
   kmsdiag_line_mask_t lines_no;  /*!< lines it does not */
   char reason[320];          /*!< English, from validated fields only */
+  kmsdiag_line_mask_t lines_unknown; /*!< lines no row of Microsoft's host
+                                          key table lists: neither yes nor
+                                          no */
 } kmsdiag_activation_verdict_t;
+
+/*! Can host key \p k activate the lines \p lines of \p product (0: all
+ *  of product->lines; lines outside product->lines are ignored)?
+ *  For a host key of Microsoft's table: YES for the lines its row lists;
+ *  NO (0xC004F042) for lines another of its rows lists, and for products
+ *  of the other application (a Windows host key never activates Office, an
+ *  Office key never Windows); UNKNOWN for lines no row lists (Windows 8,
+ *  Vista): never a NO. For a host key whose list is assumed, YES or NO by
+ *  that list, unverified. PARTLY when the lines get different answers.
+ *  \return KMSDIAG_OK, KMSDIAG_EINVAL for NULL arguments. */
+KMSDIAG_API kmsdiag_status_t
+kmsdiag_csvlk_can_activate(const kmsdiag_csvlk_t *k,
+                           const kmsdiag_product_t *product,
+                           kmsdiag_line_mask_t lines,
+                           kmsdiag_activation_verdict_t *out);
+
+/*! The host keys (table order) whose kmsdiag_csvlk_can_activate() answer
+ *  for \p product and \p lines is \p answer: with KMSDIAG_ACTIVATE_YES,
+ *  exactly the host keys for which an ePID of that key gets YES from
+ *  kmsdiag_epid_can_activate_lines(). Stores up to \p max borrowed
+ *  pointers in \p out (may be NULL when \p max is 0).
+ *  \return the number of such host keys (may exceed \p max); 0 for a NULL
+ *  \p product. */
+KMSDIAG_API size_t kmsdiag_product_host_keys(const kmsdiag_product_t *product,
+                                             kmsdiag_line_mask_t lines,
+                                             kmsdiag_activation_answer_t answer,
+                                             const kmsdiag_csvlk_t **out,
+                                             size_t max);
 
 /*! Can the host whose ePID is \p e activate \p product?
  *  Decided from the host key (CSVLK) identified by the ePID's group ID and
- *  key ID and Microsoft's table of what each host key activates.
+ *  key ID (kmsdiag_csvlk_can_activate()), and UNKNOWN when the ePID names
+ *  no host key.
  *  \return KMSDIAG_OK (the answer may still be UNKNOWN), KMSDIAG_EINVAL for
  *          NULL arguments. */
 KMSDIAG_API kmsdiag_status_t
@@ -201,7 +235,8 @@ KMSDIAG_API kmsdiag_status_t kmsdiag_epid_can_activate_lines(
 KMSDIAG_API void kmsdiag_epid_write_json(kmsdiag_json_t *j, const char *key,
                                          const kmsdiag_epid_t *e);
 /*! Write \p v as a JSON object: answer, hresult ("0xC004F042" or null),
- *  verified, reason, csvlk (name or null), lines_yes, lines_no. */
+ *  verified, reason, csvlk (name or null), lines_yes, lines_no,
+ *  lines_unknown. */
 KMSDIAG_API void
 kmsdiag_activation_verdict_write_json(kmsdiag_json_t *j, const char *key,
                                       const kmsdiag_activation_verdict_t *v);

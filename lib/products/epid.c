@@ -491,6 +491,201 @@ static void lines_text(kmsdiag_line_mask_t m, char *buf, size_t n) {
   }
 }
 
+/* Up to `max_names` names of the host keys (table order) that activate
+ * every line of `m`, only those of Microsoft's table when `ms_only`:
+ * "Windows Server 2025, Windows Server 2022". */
+static size_t keys_text(kmsdiag_line_mask_t m, bool ms_only, char *buf,
+                        size_t n) {
+  size_t used = 0, found = 0;
+  const size_t max_names = 2;
+  buf[0] = '\0';
+  for (size_t i = 0; i < kd_csvlks_n; i++) {
+    const kmsdiag_csvlk_t *k = &kd_csvlks[i];
+    if ((k->activates & m) != m ||
+        (ms_only && k->confidence != KMSDIAG_CONF_MS))
+      continue;
+    if (found < max_names && used < n) {
+      int w = snprintf(buf + used, n - used, "%s%s", found ? ", " : "",
+                       k->name);
+      if (w > 0)
+        used += (size_t)w;
+    } else if (found == max_names && used < n) {
+      int w = snprintf(buf + used, n - used, ", ...");
+      if (w > 0)
+        used += (size_t)w;
+    }
+    found++;
+  }
+  return found;
+}
+
+#define OFFICE_LINES                                                           \
+  (KMSDIAG_LINE_BIT(KMSDIAG_LINE_OFFICE2010) |                                 \
+   KMSDIAG_LINE_BIT(KMSDIAG_LINE_OFFICE2013) |                                 \
+   KMSDIAG_LINE_BIT(KMSDIAG_LINE_OFFICE2016) |                                 \
+   KMSDIAG_LINE_BIT(KMSDIAG_LINE_OFFICE2019) |                                 \
+   KMSDIAG_LINE_BIT(KMSDIAG_LINE_OFFICE2021) |                                 \
+   KMSDIAG_LINE_BIT(KMSDIAG_LINE_OFFICE2024))
+#define ALL_LINES (KMSDIAG_LINE_BIT(KMSDIAG_LINE_COUNT_) - 1u)
+
+/* The lines some row of Microsoft's host key table lists. */
+static kmsdiag_line_mask_t ms_table_lines(void) {
+  kmsdiag_line_mask_t m = 0;
+  for (size_t i = 0; i < kd_csvlks_n; i++)
+    if (kd_csvlks[i].confidence == KMSDIAG_CONF_MS)
+      m |= kd_csvlks[i].activates;
+  return m;
+}
+
+kmsdiag_status_t
+kmsdiag_csvlk_can_activate(const kmsdiag_csvlk_t *k,
+                           const kmsdiag_product_t *product,
+                           kmsdiag_line_mask_t lines,
+                           kmsdiag_activation_verdict_t *out) {
+  char yes[128], no[128], unk[128], keys[160];
+  const char *basis;
+  kmsdiag_line_mask_t sel, rest, other_app, no_app, no_tab;
+  bool office_key;
+  if (!out)
+    return KMSDIAG_EINVAL;
+  if (!k || !product) {
+    memset(out, 0, sizeof *out);
+    return KMSDIAG_EINVAL;
+  }
+  /* worked out before `out` is cleared (see
+   * kmsdiag_epid_can_activate_lines) */
+  sel = lines & product->lines;
+  if (!sel)
+    sel = product->lines;
+  memset(out, 0, sizeof *out);
+  out->csvlk = k;
+  /* A host key serves one application: a Windows host key never
+   * activates Office and an Office host key never activates Windows
+   * (S-F042: an application-specific host answers 0xC004F042). */
+  office_key = (k->activates & OFFICE_LINES) != 0;
+  other_app = office_key ? (ALL_LINES & ~OFFICE_LINES) : OFFICE_LINES;
+  out->lines_yes = sel & k->activates;
+  rest = sel & ~k->activates;
+  no_app = rest & other_app;
+  rest &= ~other_app;
+  if (k->confidence == KMSDIAG_CONF_MS) {
+    /* Microsoft's table says what each of its host keys activates; a line
+     * in none of its rows (Windows 8, Vista) is not a "no" but unknown. */
+    kmsdiag_line_mask_t listed = ms_table_lines();
+    no_tab = rest & listed;
+    out->lines_unknown = rest & ~listed;
+  } else {
+    no_tab = rest; /* the row is an assumed list: its "no" is unverified */
+  }
+  out->lines_no = no_app | no_tab;
+  out->verified = k->confidence != KMSDIAG_CONF_UNVERIFIED &&
+                  product->confidence != KMSDIAG_CONF_UNVERIFIED &&
+                  !out->lines_unknown;
+  basis = k->confidence == KMSDIAG_CONF_MS
+              ? "Microsoft's host key table"
+              : "an assumed list (not verified)";
+  lines_text(out->lines_yes, yes, sizeof yes);
+  lines_text(out->lines_no, no, sizeof no);
+  lines_text(out->lines_unknown, unk, sizeof unk);
+
+  if (out->lines_no) {
+    out->hresult = HR_ID_MISMATCH;
+    out->answer = out->lines_yes || out->lines_unknown
+                      ? KMSDIAG_ACTIVATE_PARTLY
+                      : KMSDIAG_ACTIVATE_NO;
+  } else if (out->lines_unknown) {
+    out->answer = KMSDIAG_ACTIVATE_UNKNOWN;
+  } else {
+    out->answer = KMSDIAG_ACTIVATE_YES;
+  }
+
+  switch (out->answer) {
+  case KMSDIAG_ACTIVATE_YES:
+    set_reason(out, "the %s host key (group %05u) activates %s, per %s",
+               k->name, (unsigned)k->group_id, yes, basis);
+    break;
+  case KMSDIAG_ACTIVATE_NO:
+    if (no_app) {
+      set_reason(out,
+                 "the %s host key (group %05u) is %s host key and does not "
+                 "activate %s; a client gets 0xC004F042: install the %s host "
+                 "key for it on the KMS host, or use a KMS host that has one",
+                 k->name, (unsigned)k->group_id,
+                 office_key ? "an Office" : "a Windows", no,
+                 office_key ? "Windows" : "Office");
+    } else if (keys_text(no_tab, true, keys, sizeof keys)) {
+      set_reason(out,
+                 "the %s host key (group %05u) does not activate %s, per "
+                 "%s%s; a client gets 0xC004F042: use a KMS host whose host "
+                 "key does (%s)",
+                 k->name, (unsigned)k->group_id, no, basis,
+                 k->client_os_host &&
+                         product->family == KMSDIAG_FAMILY_WINDOWS_SERVER
+                     ? " (a client-OS KMS host activates client editions "
+                       "only)"
+                     : "",
+                 keys);
+    } else {
+      size_t n_assumed = keys_text(no_tab, false, keys, sizeof keys);
+      set_reason(out,
+                 "the %s host key (group %05u) does not activate %s, per "
+                 "%s; a client gets 0xC004F042: use a KMS host whose host "
+                 "key does%s%s%s",
+                 k->name, (unsigned)k->group_id, no, basis,
+                 n_assumed ? " (assumed, not verified: " : "",
+                 n_assumed ? keys : "", n_assumed ? ")" : "");
+    }
+    break;
+  case KMSDIAG_ACTIVATE_UNKNOWN: {
+    size_t n_assumed = keys_text(out->lines_unknown, false, keys, sizeof keys);
+    set_reason(out,
+               "Microsoft's host key table does not list %s, so whether the "
+               "%s host key (group %05u) activates it is not known%s%s",
+               unk, k->name, (unsigned)k->group_id,
+               n_assumed ? "; assumed lists (not verified) say these host "
+                           "keys do: "
+                         : "",
+               n_assumed ? keys : "");
+    break;
+  }
+  case KMSDIAG_ACTIVATE_PARTLY:
+    if (out->lines_unknown)
+      set_reason(out,
+                 "the %s host key does not activate %s, per %s; for %s "
+                 "Microsoft's table says nothing%s%s",
+                 k->name, no, basis, unk, out->lines_yes ? "; it activates " : "",
+                 out->lines_yes ? yes : "");
+    else
+      set_reason(out,
+                 "the %s host key activates %s but not %s, per %s; both share "
+                 "this SKU and KMS counted ID, so the host may still accept "
+                 "the second",
+                 k->name, yes, no, basis);
+    break;
+  }
+  return KMSDIAG_OK;
+}
+
+size_t kmsdiag_product_host_keys(const kmsdiag_product_t *product,
+                                 kmsdiag_line_mask_t lines,
+                                 kmsdiag_activation_answer_t answer,
+                                 const kmsdiag_csvlk_t **out, size_t max) {
+  size_t n = 0;
+  kmsdiag_activation_verdict_t v;
+  if (!product || (max && !out))
+    return 0;
+  for (size_t i = 0; i < kd_csvlks_n; i++) {
+    if (kmsdiag_csvlk_can_activate(&kd_csvlks[i], product, lines, &v) !=
+            KMSDIAG_OK ||
+        v.answer != answer)
+      continue;
+    if (n < max)
+      out[n] = &kd_csvlks[i];
+    n++;
+  }
+  return n;
+}
+
 kmsdiag_status_t kmsdiag_epid_can_activate(const kmsdiag_epid_t *e,
                                            const kmsdiag_product_t *product,
                                            kmsdiag_activation_verdict_t *out) {
@@ -500,78 +695,28 @@ kmsdiag_status_t kmsdiag_epid_can_activate(const kmsdiag_epid_t *e,
 kmsdiag_status_t kmsdiag_epid_can_activate_lines(
     const kmsdiag_epid_t *e, const kmsdiag_product_t *product,
     kmsdiag_line_mask_t lines, kmsdiag_activation_verdict_t *out) {
-  const kmsdiag_csvlk_t *k;
-  char yes[128], no[128];
-  const char *basis;
-  kmsdiag_line_mask_t sel;
   if (!out)
     return KMSDIAG_EINVAL;
   if (!e || !product) {
     memset(out, 0, sizeof *out);
     return KMSDIAG_EINVAL;
   }
-  /* The product lines asked about, worked out before `out` is cleared:
-   * gcc 12.2 at -O2 miscompiled "lines &= product->lines" placed after
-   * the memset (it used the register the inlined memset had clobbered). */
-  sel = lines & product->lines;
-  if (!sel)
-    sel = product->lines;
+  if (e->syntax_ok && e->csvlk)
+    return kmsdiag_csvlk_can_activate(e->csvlk, product, lines, out);
   memset(out, 0, sizeof *out);
-  if (!e->syntax_ok) {
+  if (!e->syntax_ok)
     set_reason(out,
-             "the ePID could not be parsed, so the host key is unknown");
-    return KMSDIAG_OK;
-  }
-  k = out->csvlk = e->csvlk;
-  if (!k) {
-    if (!kmsdiag_csvlk_by_group_id(e->group_id, 0))
-      set_reason(out,
+               "the ePID could not be parsed, so the host key is unknown");
+  else if (!kmsdiag_csvlk_by_group_id(e->group_id, 0))
+    set_reason(out,
                "ePID group %05u is not a known host key group, so what the "
                "host activates is unknown",
                (unsigned)e->group_id);
-    else
-      set_reason(out,
+  else
+    set_reason(out,
                "key ID %09u is outside every known key-ID range of group "
                "%05u, so the host key is not identified",
                (unsigned)e->key_id, (unsigned)e->group_id);
-    return KMSDIAG_OK;
-  }
-  out->lines_yes = sel & k->activates;
-  out->lines_no = sel & ~k->activates;
-  out->verified = k->confidence != KMSDIAG_CONF_UNVERIFIED &&
-                  product->confidence != KMSDIAG_CONF_UNVERIFIED;
-  basis = k->confidence == KMSDIAG_CONF_MS
-              ? "Microsoft's host key table"
-              : "an assumed list (not verified)";
-  lines_text(out->lines_yes, yes, sizeof yes);
-  lines_text(out->lines_no, no, sizeof no);
-  if (!out->lines_no) {
-    out->answer = KMSDIAG_ACTIVATE_YES;
-    set_reason(out,
-             "the %s host key (group %05u) activates %s, per %s",
-             k->name, (unsigned)e->group_id, yes, basis);
-  } else if (!out->lines_yes) {
-    out->answer = KMSDIAG_ACTIVATE_NO;
-    out->hresult = HR_ID_MISMATCH;
-    set_reason(out,
-             "the %s host key (group %05u) does not activate %s, per %s%s; "
-             "a client gets 0xC004F042: install a newer host key or use "
-             "another KMS host",
-             k->name, (unsigned)e->group_id, no, basis,
-             k->client_os_host &&
-                     product->family == KMSDIAG_FAMILY_WINDOWS_SERVER
-                 ? " (a KMS host on a Windows client OS activates client "
-                   "editions only)"
-                 : "");
-  } else {
-    out->answer = KMSDIAG_ACTIVATE_PARTLY;
-    out->hresult = HR_ID_MISMATCH;
-    set_reason(out,
-             "the %s host key activates %s but not %s, per %s; both share "
-             "this SKU and KMS counted ID, so the host may still accept "
-             "the second",
-             k->name, yes, no, basis);
-  }
   return KMSDIAG_OK;
 }
 
@@ -674,5 +819,6 @@ void kmsdiag_activation_verdict_write_json(
   kmsdiag_json_str(j, "csvlk", v->csvlk ? v->csvlk->name : NULL);
   kd_json_lines(j, "lines_yes", v->lines_yes);
   kd_json_lines(j, "lines_no", v->lines_no);
+  kd_json_lines(j, "lines_unknown", v->lines_unknown);
   kmsdiag_json_object_end(j);
 }

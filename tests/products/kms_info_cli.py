@@ -338,6 +338,108 @@ def test_can_activate():
     check(rc == 1 and recs[0]["type"] == "not_found", "unknown product")
 
 
+# one ePID per host key: the five rows of Microsoft's table, an assumed
+# list (2012 R2) and an Office key
+KEY_EPIDS = {
+    "Windows Server 2025": WS2025_KEY,
+    "Windows Server 2022": "03612-04573-010-000000-03-1033-20348.0000-1002022",
+    "Windows Server 2019": WS2019_KEY,
+    "Windows Server 2016": "03612-00206-491-000000-03-1033-14393.0000-1002017",
+    "Windows 10 (2015)": WIN10_KEY,
+    "Windows Server 2012 R2": WS2012R2_KEY,
+    "Office 2010": "06401-00096-204-917321-03-1063-9600.0000-0252023",
+}
+
+
+def test_product_agrees_with_can_activate():
+    """For every product, the host keys 'product' lists (text and JSON) are
+    exactly those for which 'can-activate' answers yes (and likewise partly
+    and unknown)."""
+    rc, recs, _ = jrun("products")
+    names = [r["product"]["name"] for r in recs]
+    check(rc == 0 and len(names) > 80, "product names for the agreement")
+    for name in names:
+        rc, precs, _ = jrun("product", name)
+        r = precs[0]
+        by = {x["csvlk"]: x["answer"] for x in r["activated_by"]}
+        unk = {x["csvlk"] for x in r["activation_unknown"]}
+        check(rc == 0 and all(a in ("yes", "partly") for a in by.values())
+              and not (set(by) & unk), f"{name}: activated_by answers")
+        _, out, _ = run("product", name)
+        text = out.decode()
+        for key, epid in KEY_EPIDS.items():
+            rc, crecs, _ = jrun("--now", "2026-11-22", "can-activate",
+                                "--epid", epid, "--product", name)
+            ans = crecs[0]["answer"]
+            listed = "unknown" if key in unk else by.get(key, "no")
+            check(ans == listed and (rc == 0) == (ans == "yes"),
+                  f"{name} / {key}: product lists {listed}, can-activate "
+                  f"says {ans}")
+            m = re.search(r"^Host keys \(CSVLK\): (.*)$", text, re.M)
+            yes_text = m.group(1).split(", ") if m else []
+            in_text = key in [k.replace(" [unverified]", "") for k in yes_text]
+            check(in_text == (ans == "yes"),
+                  f"{name} / {key}: text host key list agrees ({ans})")
+
+
+def test_host_key_lists():
+    # Windows 10 Pro, asked as unquoted words: the WS2019 host key
+    # activates it (facts 2.1), and can-activate agrees
+    rc, out, err = run("product", "windows", "10", "pro")
+    t = out.decode()
+    check(rc == 0 and "Product:           Windows 10/11 Pro\n" in t and
+          "  asked about:     Windows 10\n" in t, "product windows 10 pro "
+          "unquoted")
+    m = re.search(r"^Host keys \(CSVLK\): (.*)$", t, re.M)
+    keys = m.group(1).split(", ") if m else []
+    check(keys[:5] == ["Windows Server 2025", "Windows Server 2022",
+                       "Windows Server 2019", "Windows Server 2016",
+                       "Windows 10 (2015)"], f"Windows 10 host keys {keys}")
+    rc2, out2, _ = run("product", "windows 10 pro")
+    check(rc2 == 0 and out2 == out, "unquoted words equal the quoted name")
+    rc, out, _ = run("can-activate", "--epid", WS2019_KEY, "--product",
+                     "windows 10 pro")
+    check(rc == 0 and b"Can activate:      YES" in out,
+          "WS2019 key activates Windows 10 Pro")
+    # the whole row: the WS2019 key covers only its Windows 10 line
+    rc, recs, _ = jrun("product", "Windows 10/11 Pro")
+    by = {x["csvlk"]: x for x in recs[0]["activated_by"]}
+    check(by.get("Windows Server 2019", {}).get("answer") == "partly" and
+          by["Windows Server 2019"]["lines"] == ["Windows 10"] and
+          by["Windows Server 2025"]["answer"] == "yes" and
+          recs[0]["asked_lines"] == ["Windows 10", "Windows 11"],
+          "partial coverage marked in JSON")
+    rc, out, _ = run("product", "Windows 10/11 Pro")
+    check(b"  partly:          Windows Server 2019 (Windows 10 only)" in out,
+          "partial coverage marked in text")
+    # Windows 8: in no row of Microsoft's table
+    rc, out, _ = run("product", "windows 8 pro")
+    check(rc == 0 and re.search(rb"^  not known for:   Windows Server 2025, "
+                                rb".*does not list Windows 8\)$", out, re.M),
+          "Windows 8: Microsoft's host keys not known")
+
+
+def test_unlisted_product():
+    for q in ("windows 8 pro", "vista business"):
+        rc, out, _ = run("can-activate", "--epid", WS2025_KEY, "--product", q)
+        t = out.decode()
+        check(rc == 1 and "Can activate:      UNKNOWN" in t and
+              "does not list" in t and "0xC004F042" not in t and
+              "install" not in t and "newer" not in t,
+              f"WS2025 key / {q}: unknown, no impossible remedy")
+        rc, recs, _ = jrun("can-activate", "--epid", WS2025_KEY, "--product",
+                           q)
+        v = recs[0]["verdict"]
+        check(recs[0]["answer"] == "unknown" and v["hresult"] is None and
+              v["verified"] is False and v["lines_no"] == [] and
+              v["lines_unknown"] != [], f"WS2025 key / {q}: JSON unknown")
+    rc, out, _ = run("can-activate", "--epid", WS2019_KEY, "--product",
+                     "windows 11 pro")
+    check(rc == 1 and b"NO" in out and b"0xC004F042" in out and
+          b"Windows Server 2025" in out, "WS2019 / Windows 11: the remedy "
+          "names the host keys that do")
+
+
 def test_usage():
     for args in ([], ["frobnicate"], ["--bogus", "products"], ["epid"],
                  ["epid", "a", "b"], ["product"], ["products", "x"],
@@ -361,6 +463,9 @@ def main():
     test_product()
     test_products()
     test_can_activate()
+    test_host_key_lists()
+    test_unlisted_product()
+    test_product_agrees_with_can_activate()
     test_usage()
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not passed else 0

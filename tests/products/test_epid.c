@@ -435,7 +435,13 @@ static void test_can_activate(void) {
           KMSDIAG_ACTIVATE_YES, true);
   verdict(WS2019_ON_2012R2, "Windows Server 2022 Standard", NULL,
           KMSDIAG_ACTIVATE_NO, false); /* WS2022 row is unverified */
-  verdict(WS2019_ON_2012R2, "Windows 8 Pro", NULL, KMSDIAG_ACTIVATE_NO, true);
+  /* Windows 8 and Vista are in no row of Microsoft's table: for its host
+   * keys the answer is unknown, not NO (and no remedy is offered); an
+   * assumed list that names them says YES, unverified */
+  verdict(WS2019_ON_2012R2, "Windows 8 Pro", NULL, KMSDIAG_ACTIVATE_UNKNOWN,
+          false);
+  verdict(WS2012R2_KEY, "Windows 8 Pro", NULL, KMSDIAG_ACTIVATE_YES, false);
+  /* a Windows host key never activates Office */
   verdict(WS2019_ON_2012R2, "Office 2019", NULL, KMSDIAG_ACTIVATE_NO, true);
   /* a client-OS host cannot activate a server product */
   verdict(WIN10_KEY, "Windows Server 2019 Standard", NULL,
@@ -476,14 +482,180 @@ static void test_can_activate(void) {
            KMSDIAG_EINVAL);
   CHECK_EQ(kmsdiag_epid_can_activate(&e, prod("Windows 8 Pro"), NULL),
            KMSDIAG_EINVAL);
-  CHECK_EQ(kmsdiag_epid_can_activate(&e, prod("Windows 8 Pro"), &v),
+  CHECK_EQ(kmsdiag_epid_can_activate(&e, prod("Windows Server 2022 Standard"),
+                                     &v),
            KMSDIAG_OK);
   CHECK_EQ(v.answer, KMSDIAG_ACTIVATE_NO);
   CHECK(v.csvlk == e.csvlk);
+  CHECK_EQ(kmsdiag_csvlk_can_activate(NULL, prod("Windows 8 Pro"), 0, &v),
+           KMSDIAG_EINVAL);
+  CHECK_EQ(kmsdiag_csvlk_can_activate(e.csvlk, NULL, 0, &v), KMSDIAG_EINVAL);
+  CHECK_EQ(kmsdiag_csvlk_can_activate(e.csvlk, prod("Windows 8 Pro"), 0,
+                                      NULL),
+           KMSDIAG_EINVAL);
+  CHECK_EQ(kmsdiag_product_host_keys(NULL, 0, KMSDIAG_ACTIVATE_YES, NULL, 0),
+           0);
   CHECK_STR(kmsdiag_activation_answer_name(KMSDIAG_ACTIVATE_PARTLY), "partly");
   CHECK_STR(kmsdiag_activation_answer_name((kmsdiag_activation_answer_t)9),
             "unknown");
   CHECK_STR(kmsdiag_epid_severity_name(KMSDIAG_EPID_WARN), "warning");
+}
+
+/* Lines missing from Microsoft's host key table (facts 2.1 lists neither
+ * Windows 8 nor Vista in any row): the answer of its host keys is
+ * UNKNOWN, unverified, with no 0xC004F042 and no remedy that cannot work
+ * (a newer host key does not help: even the newest one's row omits them). */
+static void test_unlisted_lines(void) {
+  static const char *const keys[] = {WS2025_KEY, WS2022_KEY, WS2019_ON_2012R2,
+                                     WIN10_KEY};
+  static const char *const products[] = {
+      "Windows 8 Pro", "Windows 8 Enterprise N", "Windows Vista Business",
+      "Windows Vista Enterprise"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    for (size_t k = 0; k < sizeof products / sizeof products[0]; k++) {
+      kmsdiag_epid_t e;
+      kmsdiag_activation_verdict_t v;
+      const kmsdiag_product_t *p = prod(products[k]);
+      CHECK(p != NULL);
+      if (!p)
+        continue;
+      CHECK_EQ(P(keys[i], &e), KMSDIAG_OK);
+      CHECK(e.csvlk && e.csvlk->confidence == KMSDIAG_CONF_MS);
+      CHECK_EQ(kmsdiag_epid_can_activate(&e, p, &v), KMSDIAG_OK);
+      if (v.answer != KMSDIAG_ACTIVATE_UNKNOWN)
+        fprintf(stderr, "%s / %s: %s: %s\n", keys[i], products[k],
+                kmsdiag_activation_answer_name(v.answer), v.reason);
+      CHECK_EQ(v.answer, KMSDIAG_ACTIVATE_UNKNOWN);
+      CHECK_EQ(v.hresult, 0);
+      CHECK(!v.verified);
+      CHECK(v.lines_unknown == p->lines && v.lines_no == 0 &&
+            v.lines_yes == 0);
+      CHECK(strstr(v.reason, "does not list") != NULL);
+      CHECK(strstr(v.reason, "not known") != NULL);
+      CHECK(strstr(v.reason, "install") == NULL);
+      CHECK(strstr(v.reason, "newer") == NULL);
+      CHECK(strstr(v.reason, "0xC004F042") == NULL);
+    }
+  /* a line Microsoft's table lists for other keys stays a verified NO */
+  verdict(WS2019_ON_2012R2, "Windows Server 2025 Standard", NULL,
+          KMSDIAG_ACTIVATE_NO, false);
+  {
+    kmsdiag_epid_t e;
+    kmsdiag_activation_verdict_t v;
+    CHECK_EQ(P(WS2019_ON_2012R2, &e), KMSDIAG_OK);
+    CHECK_EQ(kmsdiag_epid_can_activate_lines(
+                 &e, prod("Windows 10/11 Pro"),
+                 KMSDIAG_LINE_BIT(KMSDIAG_LINE_WIN11), &v),
+             KMSDIAG_OK);
+    CHECK_EQ(v.answer, KMSDIAG_ACTIVATE_NO);
+    CHECK(v.verified);
+    /* the remedy names host keys that do activate Windows 11 */
+    CHECK(strstr(v.reason, "Windows Server 2025") != NULL);
+    CHECK(v.lines_unknown == 0);
+  }
+}
+
+/* The product's host key list (kmsdiag_product_host_keys(), which
+ * "kms-info product" prints) against can-activate: for every product,
+ * every line subset a query can name (all lines, each single line) and
+ * every host key, the key is listed as YES exactly when an ePID of that
+ * key gets YES from kmsdiag_epid_can_activate_lines(), likewise PARTLY and
+ * UNKNOWN. Keys an ePID cannot identify (no key-ID range in a shared
+ * group: Office 2013-2021) are compared through
+ * kmsdiag_csvlk_can_activate(), the same decision without the ePID. */
+static void test_host_keys_agree(void) {
+  size_t identified = 0, compared = 0;
+  static const kmsdiag_activation_answer_t answers[] = {
+      KMSDIAG_ACTIVATE_YES, KMSDIAG_ACTIVATE_PARTLY, KMSDIAG_ACTIVATE_UNKNOWN,
+      KMSDIAG_ACTIVATE_NO};
+  for (size_t c = 0; c < kmsdiag_csvlk_count(); c++) {
+    const kmsdiag_csvlk_t *k = kmsdiag_csvlk_at(c);
+    uint32_t key = k->has_key_range ? k->key_id_min : 0;
+    if (kmsdiag_csvlk_identify(k->group_id, key) == k)
+      identified++;
+  }
+  CHECK(identified >= 14);
+  for (size_t i = 0; i < kmsdiag_product_count(); i++) {
+    const kmsdiag_product_t *p = kmsdiag_product_at(i);
+    for (unsigned l = 0; l <= KMSDIAG_LINE_COUNT_; l++) {
+      kmsdiag_line_mask_t lines =
+          l == KMSDIAG_LINE_COUNT_ ? 0 : KMSDIAG_LINE_BIT(l);
+      const kmsdiag_csvlk_t *listed[4][64];
+      size_t nlisted[4];
+      if (lines && !(p->lines & lines))
+        continue;
+      for (size_t a = 0; a < 4; a++) {
+        nlisted[a] = kmsdiag_product_host_keys(p, lines, answers[a],
+                                               listed[a], 64);
+        CHECK(nlisted[a] <= 64);
+      }
+      CHECK_EQ(nlisted[0] + nlisted[1] + nlisted[2] + nlisted[3],
+               kmsdiag_csvlk_count());
+      for (size_t c = 0; c < kmsdiag_csvlk_count(); c++) {
+        const kmsdiag_csvlk_t *k = kmsdiag_csvlk_at(c);
+        kmsdiag_activation_verdict_t v;
+        uint32_t key = k->has_key_range ? k->key_id_min : 0;
+        if (kmsdiag_csvlk_identify(k->group_id, key) == k) {
+          char epid[80];
+          kmsdiag_epid_t e;
+          uint32_t build = k->host_builds[0] ? k->host_builds[0] : 17763;
+          snprintf(epid, sizeof epid,
+                   "%05u-%05u-%03u-%06u-03-1033-%u.0000-1002024",
+                   (unsigned)kmsdiag_platform_id_for_build(build),
+                   (unsigned)k->group_id, (unsigned)(key / 1000000u),
+                   (unsigned)(key % 1000000u), (unsigned)build);
+          CHECK_EQ(P(epid, &e), KMSDIAG_OK);
+          CHECK(e.csvlk == k);
+          CHECK_EQ(kmsdiag_epid_can_activate_lines(&e, p, lines, &v),
+                   KMSDIAG_OK);
+        } else {
+          CHECK_EQ(kmsdiag_csvlk_can_activate(k, p, lines, &v), KMSDIAG_OK);
+        }
+        compared++;
+        /* every reason fits its buffer, and the 300 characters other
+         * modules quote of it */
+        if (strlen(v.reason) >= 300)
+          fprintf(stderr, "%s / %s: reason of %zu bytes\n", p->name, k->name,
+                  strlen(v.reason));
+        CHECK(strlen(v.reason) < 300);
+        for (size_t a = 0; a < 4; a++) {
+          bool in = false;
+          for (size_t x = 0; x < nlisted[a] && x < 64; x++)
+            in |= listed[a][x] == k;
+          if (in != (v.answer == answers[a]))
+            fprintf(stderr, "%s / %s (lines %#x): listed %s=%d, verdict %s\n",
+                    p->name, k->name, (unsigned)lines,
+                    kmsdiag_activation_answer_name(answers[a]), in,
+                    kmsdiag_activation_answer_name(v.answer));
+          CHECK_EQ(in, v.answer == answers[a]);
+        }
+      }
+    }
+  }
+  CHECK(compared > 1000);
+  /* the case of the audit: Windows 10 Pro is activated by the WS2019 key
+   * (and the WS2016 and Windows 10 keys), not only by the 2025 and 2022
+   * keys that also cover Windows 11 */
+  {
+    const kmsdiag_product_t *p = prod("Windows 10/11 Pro");
+    const kmsdiag_csvlk_t *k[64];
+    size_t n;
+    bool ws2019 = false;
+    CHECK(p != NULL);
+    if (!p)
+      return;
+    n = kmsdiag_product_host_keys(
+        p, kmsdiag_product_query_lines(p, "windows 10 pro"),
+        KMSDIAG_ACTIVATE_YES, k, 64);
+    for (size_t i = 0; i < n; i++)
+      ws2019 |= strcmp(k[i]->name, "Windows Server 2019") == 0;
+    CHECK(ws2019 && n >= 5);
+    n = kmsdiag_product_host_keys(p, 0, KMSDIAG_ACTIVATE_PARTLY, k, 64);
+    ws2019 = false;
+    for (size_t i = 0; i < n; i++)
+      ws2019 |= strcmp(k[i]->name, "Windows Server 2019") == 0;
+    CHECK(ws2019);
+  }
 }
 
 static void test_json(void) {
@@ -493,7 +665,7 @@ static void test_json(void) {
   const char *t;
   CHECK_EQ(kmsdiag_json_new(&j), KMSDIAG_OK);
   P(WS2019_ON_2012R2, &e);
-  kmsdiag_epid_can_activate(&e, prod("Windows 8 Pro"), &v);
+  kmsdiag_epid_can_activate(&e, prod("Windows Server 2022 Standard"), &v);
   kmsdiag_json_object_begin(j, NULL);
   kmsdiag_epid_write_json(j, "epid", &e);
   kmsdiag_activation_verdict_write_json(j, "verdict", &v);
@@ -527,6 +699,8 @@ int main(void) {
   test_syntax();
   test_messages_safe();
   test_can_activate();
+  test_unlisted_lines();
+  test_host_keys_agree();
   test_json();
   return check_finish();
 }

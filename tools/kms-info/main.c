@@ -1,7 +1,7 @@
 /* kms-info: look up KMS product knowledge and decode KMS host ePIDs.
  *
  *   kms-info [--json] [--now DATE] epid EPID
- *   kms-info [--json] product NAME|GUID|GVLK
+ *   kms-info [--json] product NAME...|GUID|GVLK
  *   kms-info [--json] products
  *   kms-info [--json] [--now DATE] can-activate --epid EPID --product NAME
  *
@@ -25,10 +25,12 @@ static const char usage_text[] =
     "Commands:\n"
     "  epid EPID             decode and check a KMS host extended PID\n"
     "                        (EPID '-' reads it from standard input)\n"
-    "  product NAME|GUID|GVLK\n"
+    "  product NAME...|GUID|GVLK\n"
     "                        show one product: edition, application ID, SKU\n"
-    "                        ID, KMS counted ID, N policy, protocol, GVLK;\n"
-    "                        names may be partial and in any case; a GUID\n"
+    "                        ID, KMS counted ID, N policy, protocol, GVLK,\n"
+    "                        the host keys that activate it; names may be\n"
+    "                        partial, in any case, quoted or not; an\n"
+    "                        ambiguous name lists the candidates; a GUID\n"
     "                        may also be a KMS counted ID or application ID\n"
     "  products              list every product in the table\n"
     "  can-activate --epid EPID --product NAME\n"
@@ -56,7 +58,7 @@ typedef struct opts {
   bool json;
   int64_t now;
   const char *cmd;
-  const char *args[4];
+  const char *args[64];
   size_t nargs;
   const char *epid;
   const char *product;
@@ -254,38 +256,89 @@ static int cmd_epid(const opts_t *o) {
 
 /* ---- product -------------------------------------------------------------- */
 
-/* Host keys (CSVLKs) that activate every line of `p`. */
-static void print_activated_by(const kmsdiag_product_t *p) {
-  bool first = true;
-  for (size_t i = 0; i < kmsdiag_csvlk_count(); i++) {
-    const kmsdiag_csvlk_t *k = kmsdiag_csvlk_at(i);
-    if ((p->lines & k->activates) != p->lines)
+/* Host keys (CSVLKs) that activate the `lines` of `p`, as
+ * kmsdiag_csvlk_can_activate() (hence can-activate) answers: YES, then
+ * PARTLY with the lines each covers, then UNKNOWN. */
+static void print_activated_by(const kmsdiag_product_t *p,
+                               kmsdiag_line_mask_t lines) {
+  static const kmsdiag_activation_answer_t answers[] = {
+      KMSDIAG_ACTIVATE_YES, KMSDIAG_ACTIVATE_PARTLY, KMSDIAG_ACTIVATE_UNKNOWN};
+  static const char *const label[] = {"Host keys (CSVLK): ",
+                                      "  partly:          ",
+                                      "  not known for:   "};
+  for (size_t a = 0; a < 3; a++) {
+    const kmsdiag_csvlk_t *k[MAX_CANDIDATES];
+    size_t n = kmsdiag_product_host_keys(p, lines, answers[a], k,
+                                         MAX_CANDIDATES);
+    if (n == 0 && a > 0)
       continue;
-    printf("%s%s%s", first ? "" : ", ", k->name,
-           k->confidence == KMSDIAG_CONF_UNVERIFIED ? " [unverified]" : "");
-    first = false;
+    printf("%s", label[a]);
+    if (n == 0)
+      printf("none known");
+    for (size_t i = 0; i < n && i < MAX_CANDIDATES; i++) {
+      kmsdiag_activation_verdict_t v;
+      (void)kmsdiag_csvlk_can_activate(k[i], p, lines, &v);
+      printf("%s%s", i ? ", " : "", k[i]->name);
+      if (answers[a] == KMSDIAG_ACTIVATE_PARTLY) {
+        printf(" (");
+        print_lines(v.lines_yes);
+        printf(" only)");
+      }
+      if (k[i]->confidence == KMSDIAG_CONF_UNVERIFIED)
+        printf(" [unverified]");
+    }
+    if (answers[a] == KMSDIAG_ACTIVATE_UNKNOWN) {
+      kmsdiag_activation_verdict_t v;
+      (void)kmsdiag_csvlk_can_activate(k[0], p, lines, &v);
+      printf(" (Microsoft's host key table does not list ");
+      print_lines(v.lines_unknown);
+      printf(")");
+    }
+    printf("\n");
   }
-  if (first)
-    printf("none known");
 }
 
-static void json_activated_by(const kmsdiag_product_t *p) {
-  kmsdiag_json_array_begin(g_json, "activated_by");
-  for (size_t i = 0; i < kmsdiag_csvlk_count(); i++) {
-    const kmsdiag_csvlk_t *k = kmsdiag_csvlk_at(i);
-    if ((p->lines & k->activates) != p->lines)
-      continue;
-    kmsdiag_json_object_begin(g_json, NULL);
-    kmsdiag_json_str(g_json, "csvlk", k->name);
-    kmsdiag_json_uint(g_json, "group_id", k->group_id);
-    kmsdiag_json_bool(g_json, "verified",
-                      k->confidence != KMSDIAG_CONF_UNVERIFIED);
-    kmsdiag_json_object_end(g_json);
-  }
+static void json_activated_by(const kmsdiag_product_t *p,
+                              kmsdiag_line_mask_t lines) {
+  static const kmsdiag_activation_answer_t answers[] = {
+      KMSDIAG_ACTIVATE_YES, KMSDIAG_ACTIVATE_PARTLY, KMSDIAG_ACTIVATE_UNKNOWN};
+  kmsdiag_json_array_begin(g_json, "asked_lines");
+  for (unsigned l = 0; l < KMSDIAG_LINE_COUNT_; l++)
+    if (lines & KMSDIAG_LINE_BIT(l))
+      kmsdiag_json_str(g_json, NULL, kmsdiag_line_name((kmsdiag_line_t)l));
   kmsdiag_json_array_end(g_json);
+  for (size_t a = 0; a < 3; a++) {
+    const kmsdiag_csvlk_t *k[MAX_CANDIDATES];
+    size_t n = kmsdiag_product_host_keys(p, lines, answers[a], k,
+                                         MAX_CANDIDATES);
+    if (a == 0)
+      kmsdiag_json_array_begin(g_json, "activated_by");
+    else if (a == 2)
+      kmsdiag_json_array_begin(g_json, "activation_unknown");
+    for (size_t i = 0; i < n && i < MAX_CANDIDATES; i++) {
+      kmsdiag_activation_verdict_t v;
+      (void)kmsdiag_csvlk_can_activate(k[i], p, lines, &v);
+      kmsdiag_json_object_begin(g_json, NULL);
+      kmsdiag_json_str(g_json, "csvlk", k[i]->name);
+      kmsdiag_json_uint(g_json, "group_id", k[i]->group_id);
+      kmsdiag_json_str(g_json, "answer",
+                       kmsdiag_activation_answer_name(v.answer));
+      kmsdiag_json_bool(g_json, "verified", v.verified);
+      kmsdiag_json_array_begin(g_json, "lines");
+      for (unsigned l = 0; l < KMSDIAG_LINE_COUNT_; l++)
+        if ((a == 2 ? v.lines_unknown : v.lines_yes) & KMSDIAG_LINE_BIT(l))
+          kmsdiag_json_str(g_json, NULL,
+                           kmsdiag_line_name((kmsdiag_line_t)l));
+      kmsdiag_json_array_end(g_json);
+      kmsdiag_json_object_end(g_json);
+    }
+    if (a != 0) /* YES and PARTLY share "activated_by" */
+      kmsdiag_json_array_end(g_json);
+  }
 }
 
-static void print_product_text(const kmsdiag_product_t *p) {
+static void print_product_text(const kmsdiag_product_t *p,
+                               kmsdiag_line_mask_t lines) {
   char g[KMSDIAG_GUID_STRLEN];
   const kmsdiag_kms_group_t *k = p->kms_group;
   printf("Product:           %s%s\n", p->name, unv(p->confidence));
@@ -306,9 +359,12 @@ static void print_product_text(const kmsdiag_product_t *p) {
   printf("Product lines:     ");
   print_lines(p->lines);
   printf("\n");
-  printf("Host keys (CSVLK): ");
-  print_activated_by(p);
-  printf("\n");
+  if (lines != p->lines) {
+    printf("  asked about:     ");
+    print_lines(lines);
+    printf("\n");
+  }
+  print_activated_by(p, lines);
   printf("Source:            %s\n", conf_text(p->confidence));
   if (p->note)
     printf("Note:              %s\n", p->note);
@@ -436,14 +492,46 @@ static const kmsdiag_product_t *find_product(const opts_t *o, const char *q,
   return NULL;
 }
 
+static int product_lookup(const opts_t *o, const char *q);
+
 static int cmd_product(const opts_t *o) {
-  const kmsdiag_product_t *p;
-  kmsdiag_guid_t id;
   int rc = TOOL_EXIT_PROBLEM;
   const char *q;
-  if (o->nargs != 1)
-    return tool_usage_error("product: expected one NAME, GUID or GVLK");
-  q = o->args[0];
+  char *joined = NULL;
+  if (o->nargs == 0)
+    return tool_usage_error("product: expected a NAME, GUID or GVLK");
+  if (o->nargs == 1) {
+    q = o->args[0];
+  } else {
+    /* product windows 10 pro: the words are one name, as if quoted */
+    size_t total = 0, used = 0;
+    for (size_t i = 0; i < o->nargs; i++)
+      total += strlen(o->args[i]) + 1;
+    joined = malloc(total);
+    if (!joined) {
+      tool_err("out of memory");
+      return TOOL_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < o->nargs; i++) {
+      size_t l = strlen(o->args[i]);
+      if (i)
+        joined[used++] = ' ';
+      memcpy(joined + used, o->args[i], l);
+      used += l;
+    }
+    joined[used] = '\0';
+    q = joined;
+  }
+  rc = product_lookup(o, q);
+  free(joined);
+  return rc;
+}
+
+static int product_lookup(const opts_t *o, const char *q) {
+  const kmsdiag_product_t *p;
+  kmsdiag_line_mask_t lines;
+  kmsdiag_guid_t id;
+  int rc = TOOL_EXIT_PROBLEM;
   /* a GUID that is no SKU ID may be a KMS counted ID or application ID */
   if (strlen(q) <= 40 && kmsdiag_guid_parse(&id, q) == KMSDIAG_OK &&
       !kmsdiag_product_by_sku(&id)) {
@@ -454,16 +542,17 @@ static int cmd_product(const opts_t *o) {
   p = find_product(o, q, &rc);
   if (!p)
     return rc;
+  lines = kmsdiag_product_query_lines(p, q);
   if (o->json) {
     kmsdiag_json_object_begin(g_json, NULL);
     kmsdiag_json_str(g_json, "type", "product");
     kmsdiag_json_strn(g_json, "query", q, strlen(q));
     kmsdiag_product_write_json(g_json, "product", p);
-    json_activated_by(p);
+    json_activated_by(p, lines);
     kmsdiag_json_object_end(g_json);
     return emit() ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
   }
-  print_product_text(p);
+  print_product_text(p, lines);
   return TOOL_EXIT_OK;
 }
 
