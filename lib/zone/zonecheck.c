@@ -1259,6 +1259,7 @@ static void live_addr(zctx_t *x, const live_slot_t *s) {
 
 static void compare_live(zctx_t *x, kmsdiag_dns_t *dns) {
   live_set_t ls = {NULL, 0, 0};
+  bool owner_failed = false;
   kmsdiag_dns_set_follow_up(dns, false);
   live_plan(x, &ls);
   for (size_t i = 0; i < ls.n && !x->oom; i++) {
@@ -1272,18 +1273,26 @@ static void compare_live(zctx_t *x, kmsdiag_dns_t *dns) {
     add(x, 0, KMSDIAG_DNS_ERROR, "live-no-answer", NULL,
         "the live queries could not be run (poll failed)");
   x->rep->live_queries = ls.n;
-  for (size_t i = 0; i < ls.n; i++) {
-    live_slot_t *s = &ls.v[i];
-    if (s->r && !x->oom) {
-      if (s->kind == L_OWNER)
-        live_owner(x, s);
-      else if (s->kind == L_ORIGIN)
-        live_origin(x, s);
-      else
-        live_addr(x, s);
+  /* owners first: when the server does not answer them, the address
+   * queries of their targets failing too is no news */
+  for (size_t i = 0; i < ls.n && !x->oom; i++)
+    if (ls.v[i].r && ls.v[i].kind == L_OWNER) {
+      if (ls.v[i].r->status != KMSDIAG_OK)
+        owner_failed = true;
+      live_owner(x, &ls.v[i]);
     }
-    kmsdiag_dns_result_free(s->r);
-    free(s->name);
+  for (size_t i = 0; i < ls.n && !x->oom; i++) {
+    live_slot_t *s = &ls.v[i];
+    if (!s->r || s->kind == L_OWNER)
+      continue;
+    if (s->kind == L_ORIGIN)
+      live_origin(x, s);
+    else if (!(owner_failed && s->r->status != KMSDIAG_OK))
+      live_addr(x, s);
+  }
+  for (size_t i = 0; i < ls.n; i++) {
+    kmsdiag_dns_result_free(ls.v[i].r);
+    free(ls.v[i].name);
   }
   free(ls.v);
 }
