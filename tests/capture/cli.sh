@@ -154,5 +154,40 @@ else
   echo "skip: -w error test needs root (live capture on lo)"
 fi
 
+# progress on a terminal, reading standard input (a pipe: no file
+# position): the count of what was read must move, not stay at "0 MB"
+"$PYTHON" - "$bin" <<'PY' || fail=1
+import os, pty, struct, subprocess, sys
+bin_ = sys.argv[1]
+rec = struct.pack("!BBHHHBBH4s4sHHHH", 0x45, 0, 36, 0, 0, 64, 17, 0,
+                  bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]), 5000, 6000,
+                  16, 0) + b"progress"
+data = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)
+hdr = struct.pack("<IIII", 1795341600, 0, len(rec), len(rec))
+data += (hdr + rec) * 140000          # ~7 MB, progress every 65536 frames
+master, slave = pty.openpty()
+p = subprocess.Popen([bin_, "--summary", "-"], stdin=subprocess.PIPE,
+                     stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+p.stdin.write(data)
+p.stdin.close()
+err = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    err += chunk
+p.wait()
+text = err.decode("utf-8", "replace")
+shown = [l for l in text.replace("\r", "\n").splitlines() if "frames" in l]
+if not shown or "65536 frames" not in text or \
+        all(" 0 MB" in l for l in shown):
+    print("FAIL: progress on a pipe does not move:", repr(text[-300:]))
+    sys.exit(1)
+PY
+
 [ $fail = 0 ] && echo "kms-pcap command line: OK"
 exit $fail
