@@ -60,8 +60,9 @@ static void usage(FILE *f) {
 "  -h, --help         show this help and exit\n"
 "  -V, --version      show the version and exit\n"
 "\n"
-"Exit status: 0 input read and no failure seen, 1 failures seen,\n"
-"2 input cannot be read, or a usage error.\n");
+"Exit status: 0 input read and no failure seen (an undetermined client, one\n"
+"the capture cannot show, is not a failure), 1 failures seen, 2 input cannot\n"
+"be read, or a usage error.\n");
 }
 
 /* ---- state ------------------------------------------------------------------- */
