@@ -51,6 +51,10 @@ else
   if [ "$rc" -eq 0 ]; then
     lab_up=1
     export XDG_STATE_HOME="$state/xdg"   # the probe's stable CMID stays here
+    # Clients take equal-weight SRV records in random order; a fixed seed
+    # makes the demo print the same order on every run (the stale record
+    # first, as an unlucky client meets it).
+    export KMSDIAG_DNS_SEED=${KMSDIAG_DNS_SEED:-1}
     echo
     echo "\$ kms-doctor --resolv-conf $state/resolv.conf --stage kms"
     "$bin/kms-doctor" --resolv-conf "$state/resolv.conf" --stage kms || true
