@@ -388,6 +388,10 @@ const kmsdiag_product_t kd_products[] = {
     W("Windows 10/11 Enterprise multi-session", CLI, NOSKU, K_W10_RDSH,
       "CPWHC-NT2C7-VYW78-DHDB2-PG3GK", W1011, UNV,
       "GVLK only in py-kms, not on Microsoft's page; no SKU ID known"),
+    W("Windows 11 SE", CLI, NOSKU, K_W10_2015, "37D7F-N49CB-WQR8W-TBJ73-FM8RX",
+      L(WIN11), UNV,
+      "GVLK only in py-kms, not on Microsoft's page; no SKU ID known; "
+      "counted ID and host keys assumed like Windows 11 Pro"),
     /* Windows 8.1 / 8 */
     W("Windows 8.1 Pro", CLI, SKU(c06b6981, d7fd, 4a35, b7b4, 054742b7af67),
       K_W81_VOL, "GCRJD-8NW9H-F2CDX-CCM8D-9D6T9", L(WIN81), RE, NULL),

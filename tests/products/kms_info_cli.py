@@ -440,6 +440,42 @@ def test_unlisted_product():
           "names the host keys that do")
 
 
+def test_facts_gvlks():
+    """The bundled list of section 4 GVLKs (tests/products/facts-gvlks.tsv)
+    is what test_products checks against the table; here every key is also
+    found by the tool. When the facts file is present, the bundled list
+    must equal its section 4 (to notice drift)."""
+    rows = []
+    with open(os.path.join(SRC, "tests/products/facts-gvlks.tsv"),
+              encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            key, src, _ = line.rstrip("\n").split("\t", 2)
+            rows.append((key, src))
+    check(len(rows) == 82, f"bundled GVLK list has 82 keys ({len(rows)})")
+    for key, src in rows:
+        rc, recs, _ = jrun("product", key)
+        p = recs[0].get("product") or {}
+        check(rc == 0 and p.get("gvlk") == key, f"GVLK {key} known")
+        if src == "re":
+            check(p.get("verified") is False, f"GVLK {key} (py-kms only) "
+                  "marked unverified")
+    path = os.path.join(SRC, "..", "shared", "reference",
+                        "windows-kms-facts.md")
+    if not os.path.exists(path):
+        print("SKIP: live cross-check of facts-gvlks.tsv against "
+              "windows-kms-facts.md (file not found); the bundled list was "
+              "checked")
+        return
+    text = open(path, encoding="utf-8").read()
+    sect = text.split("## 4. KMS client setup keys", 1)[1].split("\n## ", 1)[0]
+    live = set(re.findall(r"\b(?:[0-9A-Z]{5}-){4}[0-9A-Z]{5}\b", sect))
+    check(live == {k for k, _ in rows},
+          f"facts section 4 and facts-gvlks.tsv differ: "
+          f"{sorted(live ^ {k for k, _ in rows})}")
+
+
 def test_usage():
     for args in ([], ["frobnicate"], ["--bogus", "products"], ["epid"],
                  ["epid", "a", "b"], ["product"], ["products", "x"],
@@ -466,6 +502,7 @@ def main():
     test_host_key_lists()
     test_unlisted_product()
     test_product_agrees_with_can_activate()
+    test_facts_gvlks()
     test_usage()
     print(f"{passed} passed, {failed} failed")
     return 1 if failed or not passed else 0
