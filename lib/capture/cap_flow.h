@@ -122,6 +122,8 @@ struct kmsdiag_capture {
   kmsdiag_capture_limits_t lim;
   uint8_t ports[65536 / 8];         /* KMS ports (1688, add_port) */
   uint8_t learned_ports[65536 / 8]; /* ports of the learned endpoints */
+  uint8_t content_ports[65536 / 8]; /* ports of flows found by content
+                                       (never cleared: only a filter) */
   kd_learn_t *learn;                /* KD_LEARN_SLOTS, on first use */
   size_t n_learned;
   uint32_t cur_caplen;              /* caplen of the frame being fed */

@@ -837,8 +837,27 @@ static bool syn_recall(kmsdiag_capture_t *cap, kd_flow_t *f) {
   return true;
 }
 
+static bool port_in(const uint8_t *bits, uint16_t port) {
+  return (bits[port >> 3] >> (port & 7)) & 1;
+}
+
 static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
   bool from_client = true;
+  uint8_t fl0 = p->tcp_flags;
+  /* Fast reject of ordinary traffic, before any hashing: no tracked flow
+   * can have this packet when neither port is a KMS port (global or
+   * learned), 53, or a port of a flow found by content; and the packet
+   * starts nothing unless it is a SYN (handshake cache) or may hold a
+   * KMS bind. */
+  if (!(fl0 & KD_TCP_SYN) &&
+      !(p->paylen >= 28 && p->payload[0] == 5) && p->sport != 53 &&
+      p->dport != 53 && !port_in(cap->ports, p->sport) &&
+      !port_in(cap->ports, p->dport) &&
+      !port_in(cap->learned_ports, p->sport) &&
+      !port_in(cap->learned_ports, p->dport) &&
+      !port_in(cap->content_ports, p->sport) &&
+      !port_in(cap->content_ports, p->dport))
+    return;
   uint32_t h = flow_hash(p);
   kd_flow_t *f = flow_find(cap, p, h, &from_client);
   uint8_t fl = p->tcp_flags;
@@ -875,6 +894,10 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
     if (!f)
       return;
     f->kind = (kms_s || kms_d || bind) ? KD_FLOW_KMS : KD_FLOW_DNS;
+    if (bind) { /* its later packets must get past the fast reject */
+      set_port(cap->content_ports, p->sport);
+      set_port(cap->content_ports, p->dport);
+    }
     from_client = src_client;
     if (!syn && f->kind == KD_FLOW_KMS) {
       f->connect_reported = true;
@@ -992,19 +1015,18 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
 static void frag_add(kmsdiag_capture_t *cap, const kd_pkt_t *p);
 
 /* TCP and UDP handling of one decoded packet. */
-static void dispatch(kmsdiag_capture_t *cap, const kd_pkt_t *pk) {
-  const kd_pkt_t p = *pk;
-  if (p.proto == KD_PKT_TCP) {
+static void dispatch(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
+  if (p->proto == KD_PKT_TCP) {
     cap->st.tcp_packets++;
-    handle_tcp(cap, &p);
-  } else if (p.proto == KD_PKT_UDP) {
+    handle_tcp(cap, p);
+  } else if (p->proto == KD_PKT_UDP) {
     cap->st.udp_packets++;
-    if ((p.sport == 53 || p.dport == 53) && p.paylen) {
+    if ((p->sport == 53 || p->dport == 53) && p->paylen) {
       kmsdiag_endpoint_t s, d;
-      ep_set(&s, p.family, p.src, p.sport);
-      ep_set(&d, p.family, p.dst, p.dport);
+      ep_set(&s, p->family, p->src, p->sport);
+      ep_set(&d, p->family, p->dst, p->dport);
       kd_frame_ctx_t fc = {cap->frame, cap->now_sec, cap->now_nsec};
-      kd_dns_message(cap, &fc, &s, &d, false, p.payload, p.paylen);
+      kd_dns_message(cap, &fc, &s, &d, false, p->payload, p->paylen);
     }
   }
 }
