@@ -610,11 +610,15 @@ static void step_dns(kmsdiag_doctor_t *d, ctx_t *x) {
   for (size_t i = 0; x->dns && i < x->dns->count; i++) {
     const kmsdiag_dns_result_t *r = x->dns->items[i];
     char sum[1024];
-    if (r->hresult == 0 && r->nrecords > 0) {
+    /* records whose targets are all unusable ("." or port 0) carry
+     * 0xC004F074: the lookup worked, the targets are checked below */
+    if (r->nrecords > 0 && (r->hresult == 0 || r->hresult == HR_F074)) {
       srv_summary(r, sum, sizeof sum);
-      add_check(d, x, "srv_lookup", KMSDIAG_DOCTOR_OK, 0, r->qname,
-                "%zu SRV record(s) from %s: %s", r->nrecords,
-                r->server[0] ? r->server : "the resolver", sum);
+      add_check(d, x, "srv_lookup",
+                r->hresult ? KMSDIAG_DOCTOR_WARN : KMSDIAG_DOCTOR_OK,
+                r->hresult, r->qname, "%zu SRV record(s) from %s: %s%s",
+                r->nrecords, r->server[0] ? r->server : "the resolver", sum,
+                r->hresult ? "; none names a usable host" : "");
       if (!x->first_with_records)
         x->first_with_records = r;
     } else {
@@ -642,7 +646,7 @@ static void step_dns(kmsdiag_doctor_t *d, ctx_t *x) {
       static const char *const restated[] = {
           "nxdomain", "no-srv-data", "servfail", "no-domain", "query-failed",
           "connection-refused", "invalid-name", "target-no-address",
-          "target-root"};
+          "target-root", "no-usable-host", "port-zero"};
       bool skip = pb->severity == KMSDIAG_DNS_INFO;
       for (size_t q = 0; !skip && pb->rule &&
                          q < sizeof restated / sizeof restated[0];
@@ -674,6 +678,16 @@ static void step_dns(kmsdiag_doctor_t *d, ctx_t *x) {
                   s->target_is_cname ? " (the name is a CNAME, which SRV "
                                        "targets must not be)"
                                      : "");
+        add_target(x, s->target, s->target, s->port, false, true);
+        continue;
+      }
+      if (s->port == 0) {
+        add_check(d, x, "srv_target",
+                  for_whatif ? KMSDIAG_DOCTOR_WARN : KMSDIAG_DOCTOR_FAIL,
+                  HR_F074, s->target,
+                  "%s: the record's port is 0, which no client can connect "
+                  "to (KMS listens on 1688 unless slmgr /sprt moved it)",
+                  s->target);
         add_target(x, s->target, s->target, s->port, false, true);
         continue;
       }
@@ -1296,7 +1310,8 @@ static void failed_list(const ctx_t *x, bool pinned, char *buf, size_t sz) {
     if (t->pinned != pinned || t->cached ||
         (t->r && kmsdiag_probe_result_ok(t->r)))
       continue;
-    why = t->no_address ? "no address"
+    why = t->no_address ? (t->port == 0 ? "the SRV record's port is 0"
+                                        : "no address")
           : t->r        ? kmsdiag_probe_result_message(t->r)
                         : "not probed";
     w = snprintf(buf + used, sz - used, "%s%s port %u: %s", n ? "; " : "",
