@@ -2,8 +2,10 @@
 """kms-error as a user runs it: every input form, text and --json output
 (parsed with python's json module), unknown codes, garbage arguments, exit
 codes 0/1/2, --help/--version, --list, --search, and the man page against
---help. When ../shared/reference/windows-kms-facts.md is present, every code
-of its section 3 must be known, with the symbolic name the facts give."""
+--help. Every code of the facts file's section 3 (bundled in
+tests/errors/facts-codes.tsv) must be known, with the symbolic name the
+facts give; when ../shared/reference/windows-kms-facts.md is present, the
+bundled list must equal its section 3."""
 import json
 import os
 import re
@@ -237,27 +239,54 @@ def test_search(objs):
     check(rc == 2, "overlong search: exit 2")
 
 
+def facts_codes():
+    """The bundled section 3 codes: (code, name or None, flagged)."""
+    rows = []
+    with open(os.path.join(SRC, "tests/errors/facts-codes.tsv"),
+              encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            code, name, flag = line.rstrip("\n").split("\t")
+            rows.append((code, None if name == "-" else name, flag == "yes"))
+    return rows
+
+
 def test_facts():
+    # Always: every bundled section 3 code known to kms-error, with the
+    # facts' name, unverified where the facts flag it.
+    rows = facts_codes()
+    check(len(rows) == 49, f"bundled facts codes: 49 ({len(rows)})")
+    rc, out, _ = run("--json", *[c for c, _, _ in rows])
+    objs = json_lines(out)
+    check(rc == 0 and len(objs) == len(rows), "every facts code known (exit 0)")
+    for (code, name, flagged), o in zip(rows, objs):
+        check(o["code"] == code and o["known"], f"facts code {code} known")
+        if name:
+            check(o["name"] == name, f"{code}: name {o['name']}, facts {name}")
+        if flagged:
+            check(o["verified"] is False,
+                  f"{code}: flagged [?] in facts -> unverified")
+    # When the facts file is present: the bundled list still matches it.
     path = os.path.join(SRC, "..", "shared", "reference", "windows-kms-facts.md")
     if not os.path.exists(path):
-        print("note: windows-kms-facts.md not found; facts cross-check skipped")
+        print("SKIP: live cross-check of tests/errors/facts-codes.tsv against "
+              "windows-kms-facts.md (file not found); the bundled codes were "
+              "checked")
         return
     text = open(path, encoding="utf-8").read()
     sect = text.split("## 3. Error codes", 1)[1].split("\n## ", 1)[0]
-    rows = [l for l in sect.splitlines() if re.match(r"\|\s*0x[0-9A-Fa-f]{8}", l)]
-    check(len(rows) >= 45, f"facts section 3 rows found ({len(rows)})")
-    for row in rows:
+    live = []
+    for row in sect.splitlines():
+        if not re.match(r"\|\s*0x[0-9A-Fa-f]{8}", row):
+            continue
         cells = [c.strip() for c in row.strip().strip("|").split("|")]
-        codes = re.findall(r"0x[0-9A-Fa-f]{8}", cells[0])
-        for code in codes:
-            rc, out, _ = run("--json", code)
-            o = json_lines(out)[0]
-            check(rc == 0 and o["known"], f"facts code {code} known")
-            names = re.findall(r"\b((?:SL|DNS|RPC|ERROR|E|WSA)_[A-Z0-9_]+)\b", cells[1])
-            if len(codes) == 1 and names and o["name"]:
-                check(o["name"] in names, f"{code}: name {o['name']} in facts {names}")
-            if "[?" in row and len(codes) == 1:
-                check(o["verified"] is False, f"{code}: flagged [?] in facts -> unverified")
+        live += [c.upper().replace("0X", "0x") for c in
+                 re.findall(r"0x[0-9A-Fa-f]{8}", cells[0] + " " + cells[1])]
+    bundled = [c for c, _, _ in rows]
+    check(sorted(set(live)) == sorted(bundled),
+          f"facts section 3 and facts-codes.tsv differ: "
+          f"{sorted(set(live) ^ set(bundled))}")
 
 
 def main():

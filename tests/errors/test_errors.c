@@ -107,6 +107,59 @@ static void test_table(void) {
   }
 }
 
+/* Every code of the facts file's section 3 is in the catalogue, with the
+ * symbolic name the facts give, and unverified where the facts flag it.
+ * The codes are bundled (tests/errors/facts-codes.tsv, see its header), so
+ * this holds without the facts file; kms_error_cli.py compares the list
+ * with the facts file when that is present. */
+static void test_facts_codes(void) {
+  FILE *f = fopen("tests/errors/facts-codes.tsv", "r");
+  char line[256];
+  size_t rows = 0, flagged = 0;
+  CHECK(f != NULL);
+  if (!f)
+    return;
+  while (fgets(line, sizeof line, f)) {
+    char code[16], name[96], flag[8];
+    const kmsdiag_error_entry_t *e;
+    char *end;
+    unsigned long v;
+    if (line[0] == '#' || line[0] == '\n')
+      continue;
+    if (sscanf(line, "%15[^\t]\t%95[^\t]\t%7s", code, name, flag) != 3) {
+      fprintf(stderr, "facts-codes.tsv: bad line %s", line);
+      CHECK(0);
+      continue;
+    }
+    rows++;
+    v = strtoul(code, &end, 16);
+    CHECK(*end == '\0' && strlen(code) == 10 && v <= 0xFFFFFFFFul);
+    e = kmsdiag_error_lookup((uint32_t)v);
+    if (!e) {
+      fprintf(stderr, "facts section 3 code %s is not in the catalogue\n",
+              code);
+      CHECK(0);
+      continue;
+    }
+    if (strcmp(name, "-") != 0 && (!e->name || strcmp(e->name, name) != 0)) {
+      fprintf(stderr, "%s: catalogue name %s, facts %s\n", code,
+              e->name ? e->name : "(none)", name);
+      CHECK(0);
+    }
+    if (strcmp(flag, "yes") == 0) {
+      flagged++;
+      if (!(e->flags & KMSDIAG_ERRF_UNVERIFIED))
+        fprintf(stderr, "%s: flagged in the facts, not unverified\n", code);
+      CHECK(e->flags & KMSDIAG_ERRF_UNVERIFIED);
+    } else {
+      CHECK_STR(flag, "no");
+    }
+  }
+  fclose(f);
+  CHECK_EQ(rows, 49);
+  CHECK_EQ(flagged, 9);
+}
+
 static void test_layers(void) {
   CHECK_STR(kmsdiag_error_layer_name(KMSDIAG_ERRLAYER_DNS), "dns");
   CHECK_STR(kmsdiag_error_layer_name(KMSDIAG_ERRLAYER_TCP), "tcp");
@@ -438,6 +491,7 @@ static void test_json(void) {
 
 int main(void) {
   test_table();
+  test_facts_codes();
   test_layers();
   test_decode();
   test_parse();
