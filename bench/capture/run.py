@@ -10,10 +10,12 @@ kms-pcap, bench/gen_bench and bench/pcap_loop. The data file goes to /tmp
 (never into the repository) and is reused when it is big enough. The file
 is read once beforehand so every program reads it from the page cache.
 Prints throughput (MB/s, packets/s), wall time and peak memory (max RSS)
-of each; the best of --runs runs counts. No pass/fail."""
+of each; the best of --runs runs (default 5) counts, and the machine's
+load average is printed with the figures. No pass/fail."""
 import argparse
 import os
 import re
+import time
 import subprocess
 import sys
 
@@ -22,7 +24,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--build", default=os.path.join(SRC, "build-rel"))
 ap.add_argument("--size", type=int, default=1100, help="MiB (default 1100)")
 ap.add_argument("--file", default="/tmp/kmsdiag-bench.pcap")
-ap.add_argument("--runs", type=int, default=3)
+ap.add_argument("--runs", type=int, default=5)
 ap.add_argument("--no-tshark", action="store_true")
 a = ap.parse_args()
 
@@ -49,17 +51,23 @@ with open(a.file, "rb") as f:  # warm the page cache
 
 
 def measure(name, cmd):
+    """Best wall time (time.perf_counter around the run: /usr/bin/time's
+    own figure has 10 ms steps) and the peak RSS (/usr/bin/time %M, which
+    forks from a small process: a child forked from this Python would
+    count Python's pages in its ru_maxrss)."""
     best = None
     runs = a.runs if "tshark" not in name else 1
     for _ in range(runs):
-        p = subprocess.run(["/usr/bin/time", "-f", "TIME %e %M"] + cmd,
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "RSS %M"] + cmd,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            text=True)
-        m = re.search(r"TIME ([0-9.]+) ([0-9]+)", p.stderr)
+        t = time.perf_counter() - t0
+        m = re.search(r"RSS ([0-9]+)", p.stderr)
         if not m:
-            print(f"{name}: no timing ({p.stderr[-300:]})")
+            print(f"{name}: no figures ({p.stderr[-300:]})")
             return None
-        t, rss = float(m.group(1)), int(m.group(2))
+        rss = int(m.group(1))  # KiB
         if best is None or t < best[0]:
             best = (t, max(rss, best[1] if best else 0))
     return best
@@ -70,7 +78,8 @@ rows = [("bare libpcap loop", [loop, a.file]),
         ("kms-pcap --json", [kms, "--json", "-q", a.file])]
 if not a.no_tshark:
     rows.append(("tshark -Y dcerpc", ["tshark", "-r", a.file, "-Y", "dcerpc"]))
-print(f"file {a.file}: {size / 1e6:.0f} MB, {frames} packets")
+print(f"file {a.file}: {size / 1e6:.0f} MB, {frames} packets; load "
+      f"average {os.getloadavg()[0]:.2f} before, {os.cpu_count()} CPUs")
 print(f"{'program':22} {'seconds':>8} {'MB/s':>8} {'packets/s':>11} {'peak MiB':>9}")
 res = {}
 for name, cmd in rows:
@@ -80,7 +89,7 @@ for name, cmd in rows:
     t, rss = r
     res[name] = t
     t = max(t, 0.01)
-    print(f"{name:22} {t:8.2f} {size / 1e6 / t:8.0f} {frames / t:11.0f} "
+    print(f"{name:22} {t:8.3f} {size / 1e6 / t:8.0f} {frames / t:11.0f} "
           f"{rss / 1024:9.1f}")
 if "bare libpcap loop" in res and "kms-pcap --summary" in res:
     print(f"kms-pcap --summary reaches "
@@ -90,3 +99,4 @@ if "tshark -Y dcerpc" in res and "kms-pcap --summary" in res:
     print(f"kms-pcap --summary is "
           f"{res['tshark -Y dcerpc'] / res['kms-pcap --summary']:.0f} times "
           f"as fast as tshark")
+print(f"load average after: {os.getloadavg()[0]:.2f}")
