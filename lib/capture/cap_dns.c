@@ -178,9 +178,8 @@ static void parse_answers(kmsdiag_capture_t *cap, kd_reader_t *r,
   char name[KMSDIAG_CAP_NAME_MAX];
   unsigned total = (unsigned)ancount + nscount + arcount;
   for (unsigned i = 0; i < total && i < 3 * MAX_RR; i++) {
+    /* authority records are read only to get past them */
     bool answer = i < ancount, additional = i >= (unsigned)ancount + nscount;
-    if (!answer && !additional && i >= MAX_RR)
-      continue;
     if (!read_name(r, name, sizeof name))
       return;
     uint16_t type = kd_rd_be16(r);
