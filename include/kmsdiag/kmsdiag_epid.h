@@ -62,7 +62,8 @@ typedef struct kmsdiag_epid_problem {
  *   syntax                  not of the ePID form (error; see err_offset)
  *   too_long                longer than KMSDIAG_EPID_MAX_LEN (error)
  *   embedded_nul            a NUL byte inside the text (error)
- *   platform_unknown        platform ID not in the table (warning)
+ *   platform_unknown        platform ID none of those KMS hosts send
+ *                           (55041, 5426, 6401, 3612) (error)
  *   platform_build_mismatch platform ID does not go with the build (warning)
  *   build_unknown           host build not in the table (info; warning when
  *                           it is below 6000, older than any KMS host)

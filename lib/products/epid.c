@@ -246,9 +246,9 @@ static void check_values(kmsdiag_epid_t *e, int64_t now) {
   os = e->host_os = kmsdiag_host_os_by_build(e->build);
   want_pid = kmsdiag_platform_id_for_build(e->build);
   if (!e->platform_name)
-    add_problem(e, KMSDIAG_EPID_WARN, "platform_unknown",
-                "platform ID %05u is not a known host OS platform (55041, "
-                "05426, 06401, 03612)",
+    add_problem(e, KMSDIAG_EPID_ERROR, "platform_unknown",
+                "platform ID %05u is none of the host OS platform IDs KMS "
+                "hosts send (55041, 05426, 06401, 03612)",
                 (unsigned)e->platform_id);
   else if (want_pid && want_pid != e->platform_id)
     add_problem(e, KMSDIAG_EPID_WARN, "platform_build_mismatch",

@@ -132,10 +132,19 @@ def test_epid():
     rc, recs, _ = jrun("epid", "03612-00206-560-000000-03-1033-17763.0000-0002021")
     check(rc == 1 and recs[0]["epid"]["problems"][0]["rule"] == "day_zero",
           "day 0")
-    rc, recs, _ = jrun("epid", "12345-00206-560-000000-03-1033-17763.0000-1002021")
-    check(rc == 0 and recs[0]["epid"]["problems"][0]["rule"] ==
-          "platform_unknown" and recs[0]["epid"]["problems"][0]["severity"]
-          == "warning", "unknown platform is a warning, exit 0")
+    # an unknown platform ID is an impossible value (issue 3): an error,
+    # exit 1, in text and JSON
+    for pid in ("12345", "99999", "00000"):
+        rc, recs, _ = jrun("epid", pid +
+                           "-00206-560-000000-03-1033-17763.0000-1002021")
+        probs = recs[0]["epid"]["problems"]
+        check(rc == 1 and recs[0]["epid"]["valid"] is True and
+              [p["rule"] for p in probs] == ["platform_unknown"] and
+              probs[0]["severity"] == "error",
+              f"unknown platform {pid} is an error, exit 1")
+    rc, out, _ = run("epid", "99999-00206-560-000000-03-1033-17763.0000-1002021")
+    check(rc == 1 and re.search(rb"error +\[platform_unknown\]", out),
+          "unknown platform: text names the error")
 
     # not an ePID
     rc, recs, err = jrun("epid", "06401-00206")

@@ -169,7 +169,7 @@ static void test_rules(void) {
   P(BASE "x", &e);
   CHECK_EQ(e.err_offset, strlen(BASE));
   only_rule("12345-00206-560-000000-03-1033-17763.0000-1002021",
-            "platform_unknown", KMSDIAG_EPID_WARN);
+            "platform_unknown", KMSDIAG_EPID_ERROR);
   only_rule("06401-00206-560-000000-03-1033-17763.0000-1002021",
             "platform_build_mismatch", KMSDIAG_EPID_WARN);
   only_rule("03612-00096-204-917321-03-1033-19045.0000-1002021",
