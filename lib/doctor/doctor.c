@@ -435,6 +435,7 @@ static void step_product(kmsdiag_doctor_t *d, ctx_t *x) {
   const kmsdiag_product_t *found[4];
   size_t n = 0;
   const char *how = "the default; name the client's with --product";
+  bool named = false;
   char lines[512];
   size_t used = 0;
   x->product = NULL;
@@ -443,12 +444,26 @@ static void step_product(kmsdiag_doctor_t *d, ctx_t *x) {
     if (st == KMSDIAG_OK) {
       x->product = found[0];
       how = "--product";
+      named = true;
+    } else if (st == KMSDIAG_EAMBIGUOUS) {
+      char cand[400];
+      size_t cu = 0;
+      cand[0] = '\0';
+      for (size_t i = 0; i < n && i < 4; i++) {
+        int w = snprintf(cand + cu, sizeof cand - cu, "%s\"%s\"",
+                         i ? ", " : "", found[i]->name);
+        if (w < 0 || (size_t)w >= sizeof cand - cu)
+          break;
+        cu += (size_t)w;
+      }
+      add_check(d, x, "product", KMSDIAG_DOCTOR_WARN, 0, NULL,
+                "product \"%s\" matches several products (%s%s); using "
+                "the default product", d->product_name, cand,
+                n > 4 ? ", ..." : "");
     } else {
       add_check(d, x, "product", KMSDIAG_DOCTOR_WARN, 0, NULL,
-                "product \"%s\" %s; using the default product",
-                d->product_name,
-                st == KMSDIAG_EAMBIGUOUS ? "matches several products"
-                                         : "is not known");
+                "product \"%s\" is not known; using the default product",
+                d->product_name);
     }
   }
   if (!x->product && x->sp && x->sp->has_activation_id) {
@@ -461,12 +476,24 @@ static void step_product(kmsdiag_doctor_t *d, ctx_t *x) {
     x->product = kmsdiag_product_default();
   if (!x->product)
     return;
+  /* the same decision as kms-info product and can-activate: the host
+   * keys that activate the lines the name asks for (all of them when the
+   * product comes from slmgr or the default), then those that cover only
+   * some of its lines */
   lines[0] = '\0';
-  for (size_t i = 0; i < kmsdiag_csvlk_count(); i++) {
-    const kmsdiag_csvlk_t *k = kmsdiag_csvlk_at(i);
-    if (k && (k->activates & x->product->lines) == x->product->lines) {
-      int w = snprintf(lines + used, sizeof lines - used, "%s%s",
-                       used ? ", " : "", k->name);
+  kmsdiag_line_mask_t asked =
+      named ? kmsdiag_product_query_lines(x->product, d->product_name)
+          : 0;
+  static const kmsdiag_activation_answer_t answers[] = {
+      KMSDIAG_ACTIVATE_YES, KMSDIAG_ACTIVATE_PARTLY};
+  for (size_t a = 0; a < 2; a++) {
+    const kmsdiag_csvlk_t *keys[32];
+    size_t nk = kmsdiag_product_host_keys(x->product, asked, answers[a],
+                                          keys, 32);
+    for (size_t i = 0; i < nk && i < 32; i++) {
+      int w = snprintf(lines + used, sizeof lines - used, "%s%s%s",
+                       used ? ", " : "", keys[i]->name,
+                       a ? " (some lines)" : "");
       if (w < 0 || (size_t)w >= sizeof lines - used)
         break;
       used += (size_t)w;

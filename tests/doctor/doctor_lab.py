@@ -140,6 +140,11 @@ SCENARIOS = {
                           ("srv_target", "warn", None),
                           ("srv_target", "fail", "0xC004F074")],
                          ["SRV"]),
+    "product_host_keys": (dict(domain="good.kd7.test"),
+                          ["--product", "windows 10 pro"], 0, None, True,
+                          [("product", "info", None), ("rpc", "ok", None)], []),
+    "product_ambiguous": (dict(domain="good.kd7.test"),
+                          ["--product", "2019"], 2, None, None, [], []),
     "host_key_doubt": (dict(domain="doubt.kd7.test"),
                        ["--stage", "kms", "--cmid", CMID], 0, None, True,
                        [("kms", "ok", None), ("host_key", "warn", None)],
@@ -166,6 +171,9 @@ EXTRA = {
     "bind_rejected": dict(check="rpc", no_fix=["Make every SRV target"]),
     "all_targets_refuse": dict(check="tcp"),
     "no_usable_target": dict(check="srv_target"),
+    # the host keys kms-info product and can-activate agree on: WS2019's
+    # activates Windows 10 (the line the name asks for)
+    "product_host_keys": dict(evidence=("product", "Windows Server 2019,")),
     "host_option_dead": dict(check="tcp", no_fix=["SRV target"]),
     "host_key_doubt": dict(check="kms", no_checks=[("host_key", "fail")]),
     "host_key_mismatch": dict(check="kms"),
@@ -219,6 +227,16 @@ def run_scenario(lab, tmp, name, spec):
         fail(name, f"exit {p.returncode}, want {want_rc}; stderr: "
                    f"{p.stderr.decode(errors='replace')[:300]}")
         ok = False
+    if want_rc == 2:
+        # a usage error: nothing on stdout, the reason (and for an
+        # ambiguous product its candidates) on stderr
+        e = p.stderr.decode(errors="replace")
+        if p.stdout or "Windows Server 2019" not in e:
+            fail(name, f"usage error must list the candidates on stderr "
+                       f"only: stdout {p.stdout[:100]!r} stderr {e[:300]!r}")
+        elif ok:
+            print(f"ok   {name}: usage error")
+        return
     if len(verdicts) != 1:
         fail(name, f"{len(verdicts)} verdict records")
         print("    " + show)
@@ -254,6 +272,11 @@ def run_scenario(lab, tmp, name, spec):
             fail(name, f"fixes do not mention {w!r}: {fixes[:300]}")
             ok = False
     extra = EXTRA.get(name, {})
+    if "evidence" in extra:
+        cname, word = extra["evidence"]
+        if not any(c["name"] == cname and word in c["evidence"] for c in checks):
+            fail(name, f"no {cname} check says {word!r}")
+            ok = False
     if "check" in extra and v.get("check") != extra["check"]:
         fail(name, f"verdict decided by {v.get('check')}, want {extra['check']}")
         ok = False
