@@ -80,6 +80,19 @@ assert recs[-1]["type"] == "verdict" and recs[-1]["hresult"] == "0xC004F074"
 PY
 rm -f /tmp/kd-cli-json.$$ /tmp/kd-cli-resolv.$$
 
+# what the user typed comes back escaped in error messages, in every tool
+# (tools/common: tool_err, tool_usage_error)
+evil=$'\e]0;pwned\a\e[31mred'
+for t in kms-doctor:--product kms-probe:--product kms-info:product \
+         kms-find:--server kms-zonecheck:--origin kms-error:--bogus; do
+  tool=${t%%:*} opt=${t#*:}
+  err=$("${KMSDIAG_BIN}/$tool" "$opt" "$evil" x 2>&1 >/dev/null)
+  case "$err" in
+    *$'\e'*|*$'\a'*) fail "$tool $opt: raw control bytes on stderr" ;;
+    "") fail "$tool $opt: no message on stderr" ;;
+  esac
+done
+
 if command -v man >/dev/null 2>&1; then
   MANWIDTH=80 man -l "$man" >/dev/null 2>&1 || fail "man page does not render"
 fi

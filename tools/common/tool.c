@@ -11,11 +11,31 @@ static const char *g_name = "kmsdiag";
 void tool_init(const char *name) { g_name = name; }
 const char *tool_name(void) { return g_name; }
 
+/* Messages quote what the user or a file gave (an option's value, a
+ * name): escape it for the terminal, keeping the message's own line
+ * breaks. Long messages are cut at 4 KiB. */
+static void put_message(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+static void put_message(const char *fmt, va_list ap) {
+  char buf[4096];
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  size_t len = n < 0 ? 0 : (size_t)n >= sizeof buf ? sizeof buf - 1 : (size_t)n;
+  size_t start = 0;
+  for (size_t i = 0; i <= len; i++) {
+    if (i == len || buf[i] == '\n') {
+      tool_put_escaped(stderr, buf + start, i - start);
+      if (i < len)
+        fputc('\n', stderr);
+      start = i + 1;
+    }
+  }
+}
+
 void tool_err(const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "%s: ", g_name);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  put_message(fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
 }
@@ -29,7 +49,7 @@ int tool_usage_error(const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "%s: ", g_name);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  put_message(fmt, ap);
   va_end(ap);
   fprintf(stderr, "\nTry '%s --help'.\n", g_name);
   return TOOL_EXIT_USAGE;
