@@ -94,6 +94,7 @@ typedef struct ctx {
   /* set by decide() for fixes_for(): who failed, and where */
   bool fix_pinned;
   bool fail_rpc_only;          /* every failing host passed tcp, failed rpc */
+  bool fail_records_only;      /* nothing probed failed: the records are bad */
   const target_t *first_rpc_fail;
   kmsdiag_status_t err;
 } ctx_t;
@@ -831,13 +832,28 @@ static bool same_host_name(const char *a, const char *b) {
   return true;
 }
 
-/* Two targets reach one host: the same name (a pin and the SRV target it
- * names) or the same address (two SRV names for one address). The client
- * may try both; one probe tells what each attempt meets. */
-static bool same_target(const target_t *a, const target_t *b) {
-  return same_host_name(a->host, b->host) ||
-         same_host_name(a->label, b->label) ||
-         same_host_name(a->host, b->label) || same_host_name(a->label, b->host);
+/* How many probed targets come from the SRV target named \p label. */
+static size_t addresses_of(const ctx_t *x, const char *label) {
+  size_t n = 0;
+  for (size_t i = 0; i < x->ntargets; i++)
+    if (!x->targets[i].pinned && !x->targets[i].no_address &&
+        same_host_name(x->targets[i].label, label))
+      n++;
+  return n;
+}
+
+/* Two targets reach one host: the same address or name as given to the
+ * prober (two SRV names for one address), or a pinned name that is also
+ * an SRV target with a single address (the pin's probe then tried exactly
+ * that address). Addresses of one SRV target are never merged: each may
+ * answer differently. The client may try both; one probe tells what each
+ * attempt meets. */
+static bool same_target(const ctx_t *x, const target_t *a, const target_t *b) {
+  if (same_host_name(a->host, b->host))
+    return true;
+  if (a->pinned && !b->pinned && same_host_name(a->host, b->label))
+    return addresses_of(x, b->label) == 1;
+  return false;
 }
 
 static void subject_of(const target_t *t, char *buf, size_t sz) {
@@ -893,7 +909,8 @@ static void step_probe(kmsdiag_doctor_t *d, ctx_t *x) {
      * host among the SRV targets) is probed once */
     for (size_t j = 0; j < i && !t->same_as; j++)
       if (!x->targets[j].no_address && !x->targets[j].same_as &&
-          x->targets[j].port == t->port && same_target(&x->targets[j], t))
+          x->targets[j].port == t->port &&
+          same_target(x, &x->targets[j], t))
         t->same_as = j + 1;
     if (t->same_as)
       continue;
@@ -1162,7 +1179,7 @@ static const target_t *first_kms_refusal(const ctx_t *x, bool pinned) {
  * probed failure was at the rpc stage, which calls for other fixes. */
 static const char *fail_check_name(ctx_t *x, bool pinned) {
   const char *first = NULL;
-  size_t nfail = 0, nrpc = 0;
+  size_t nfail = 0, nrpc = 0, nrec = 0;
   x->first_rpc_fail = NULL;
   for (size_t i = 0; i < x->ntargets; i++) {
     const target_t *t = &x->targets[i];
@@ -1182,6 +1199,8 @@ static const char *fail_check_name(ctx_t *x, bool pinned) {
       }
     }
     nfail++;
+    if (strcmp(name, "srv_target") == 0)
+      nrec++;
     if (strcmp(name, "rpc") == 0) {
       nrpc++;
       if (!x->first_rpc_fail)
@@ -1191,13 +1210,16 @@ static const char *fail_check_name(ctx_t *x, bool pinned) {
       first = name;
   }
   x->fail_rpc_only = nfail > 0 && nrpc == nfail;
-  return first ? first : "tcp";
+  x->fail_records_only = !pinned && nrec == nfail;
+  return first ? first : pinned ? "tcp" : "srv_target";
 }
 
 static void fixes_for(kmsdiag_doctor_t *d, const ctx_t *x, uint32_t hr,
                       const target_t *t) {
   const char *dom = x->first_failure && x->first_failure->domain
                         ? x->first_failure->domain
+                    : x->first_with_records && x->first_with_records->domain
+                        ? x->first_with_records->domain
                         : (d->domain ? d->domain : "<your-domain>");
   const char *prod = x->product ? x->product->name : "the product";
   switch (hr) {
@@ -1279,6 +1301,17 @@ static void fixes_for(kmsdiag_doctor_t *d, const ctx_t *x, uint32_t hr,
       add_fix(d, "%s answers with 0x%08X: 'kms-error 0x%08X' explains it; "
                  "the KMS host's event log (event 12290) shows the request",
               t ? t->label : "The host", hr, hr);
+      add_fix(d, "Then retry: slmgr /ato");
+      break;
+    }
+    if (x->fail_records_only) {
+      add_fix(d, "Correct the SRV records of _vlmcs._tcp.%s: each must name "
+                 "a KMS host's FQDN that has an A or AAAA record, with its "
+                 "port (1688 unless slmgr /sprt moved it): _vlmcs._tcp.%s "
+                 "SRV 0 0 1688 <kms-host-fqdn>. (a target \".\" means \"no "
+                 "KMS service here\"; port 0 cannot be connected to)",
+              dom, dom);
+      add_fix(d, "Check: nslookup -type=srv _vlmcs._tcp.%s", dom);
       add_fix(d, "Then retry: slmgr /ato");
       break;
     }

@@ -145,6 +145,12 @@ SCENARIOS = {
                           [("product", "info", None), ("rpc", "ok", None)], []),
     "product_ambiguous": (dict(domain="good.kd7.test"),
                           ["--product", "2019"], 2, None, None, [], []),
+    "multi_address_target": (dict(domain="multi.kd7.test"), [], 0, None, True,
+                             [("tcp", "fail", "0x800706BA"), ("tcp", "ok", None),
+                              ("rpc", "ok", None)], []),
+    "only_dot_target": (dict(domain="onlydot.kd7.test"), [], 1, "0xC004F074",
+                        False, [("srv_target", "warn", None)],
+                        ["SRV 0 0 1688"]),
     "host_key_doubt": (dict(domain="doubt.kd7.test"),
                        ["--stage", "kms", "--cmid", CMID], 0, None, True,
                        [("kms", "ok", None), ("host_key", "warn", None)],
@@ -170,7 +176,9 @@ SCENARIOS = {
 EXTRA = {
     "bind_rejected": dict(check="rpc", no_fix=["Make every SRV target"]),
     "all_targets_refuse": dict(check="tcp"),
-    "no_usable_target": dict(check="srv_target"),
+    "no_usable_target": dict(check="srv_target", fix=["port"],
+                             no_fix=["firewall"]),
+    "only_dot_target": dict(check="srv_target", no_fix=["firewall"]),
     # the host keys kms-info product and can-activate agree on: WS2019's
     # activates Windows 10 (the line the name asks for)
     "product_host_keys": dict(evidence=("product", "Windows Server 2019,")),
