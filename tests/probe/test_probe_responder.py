@@ -163,7 +163,11 @@ def kms_stage():
            "127.0.0.1:0=badcmid",
            "127.0.0.1:0=stale,age=18000",
            "127.0.0.1:0=fault,at=request",
-           "127.0.0.1:0=normal,ndr=32"]
+           "127.0.0.1:0=normal,ndr=32",
+           # index 11: activates, but its ePID names a Windows 10 host key
+           "127.0.0.1:0=normal,epid=03612-00206-395-000001-03-1033-10240.0000-0452024",
+           # index 12: activates with an ePID that is not one
+           "127.0.0.1:0=normal,epid=not-an-epid"]
     if V6:
         lis.append("[::1]:0=normal")
     try:
@@ -251,6 +255,22 @@ def kms_stage():
             C.eq(probes[0]["threshold"], 25, "client product threshold")
             C.check(probes[0]["ok"], "client product activates with 37")
             C.eq(probes[1]["hresult"], "0xC004F038", "client product, count 3")
+            # An activation whose ePID does not add up is a WARNING for
+            # monitoring, and the text says why; a stale answer is what the
+            # client reports (0xC004F06C), not "no host".
+            for idx, what in ((11, "host key doubt"), (12, "malformed ePID")):
+                rc, out, err, el = run(["--nagios", "--stage", "kms",
+                                        r.targets[idx]], env)
+                C.eq(rc, 1, f"nagios: {what} is WARNING")
+                C.check(out.decode().startswith("KMS WARNING") and
+                        "host key should not cover" in out.decode(),
+                        f"nagios: {what} named: {out[:200]!r}")
+            rc, out, err, el = run(["--stage", "kms", r.targets[12]], env)
+            C.check("the ePID is not well formed" in out.decode(),
+                    f"text: malformed ePID said: {out[-400:]!r}")
+            rc, out, err, el = run(["--stage", "kms", r.targets[8]], env)
+            C.check("a Windows client reports 0xC004F06C" in out.decode(),
+                    f"verdict: stale answer is 0xC004F06C: {out[-300:]!r}")
             # Nagios: a count below threshold is a WARNING.
             rc, out, err, el = run(["--nagios", "--stage", "kms", r.targets[1]],
                                    env)

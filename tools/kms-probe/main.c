@@ -258,7 +258,15 @@ static void print_target(const kmsdiag_probe_result_t *r) {
     printf("  epid      ");
     tool_puts_escaped(stdout, kmsdiag_probe_result_epid(r));
     printf("\n");
-    if (e && e->syntax_ok) {
+    if (!e || !e->syntax_ok) {
+      printf("  host      unknown: the ePID is not well formed%s",
+             e && e->n_problems ? " (" : "");
+      if (e && e->n_problems) {
+        tool_puts_escaped(stdout, e->problems[0].message);
+        printf(")");
+      }
+      printf("; its host key cannot be told\n");
+    } else {
       printf("  host      %s, group %u%s%s\n",
              e->host_os ? e->host_os->name
                         : (e->platform_name ? e->platform_name : "unknown OS"),
@@ -317,10 +325,27 @@ typedef struct verdict {
   long first_ok;        /* index of the first passing target, or -1 */
   uint32_t client_hr;   /* what a client shows: 0, or its code */
   bool low_count;
+  /* a host that activated although its ePID's host key should not cover
+   * the product, or whose ePID is not well formed: worth a warning */
+  bool key_doubt;
 } verdict_t;
 
+/* An activation whose ePID does not add up (see verdict_t.key_doubt). */
+static bool key_doubt(const kmsdiag_probe_result_t *r) {
+  kmsdiag_activation_verdict_t av;
+  const kmsdiag_epid_t *e;
+  if (!kmsdiag_probe_result_ok(r) || !kmsdiag_probe_result_has_kms(r))
+    return false;
+  e = kmsdiag_probe_result_epid_info(r);
+  if (!e || !e->syntax_ok)
+    return true;
+  memset(&av, 0, sizeof av);
+  (void)kmsdiag_probe_result_can_activate(r, &av);
+  return av.answer == KMSDIAG_ACTIVATE_NO;
+}
+
 static verdict_t judge(const kmsdiag_probe_t *p) {
-  verdict_t v = {0, 0, 0, -1, 0, false};
+  verdict_t v = {0, 0, 0, -1, 0, false, false};
   long first_answer = -1;
   v.n = kmsdiag_probe_target_count(p);
   for (size_t i = 0; i < v.n; i++) {
@@ -334,10 +359,15 @@ static verdict_t judge(const kmsdiag_probe_t *p) {
       v.usable++;
     if (kmsdiag_probe_result_hresult(r) == KMSDIAG_HR_NOT_ENOUGH_COUNT)
       v.low_count = true;
+    if (key_doubt(r))
+      v.key_doubt = true;
     /* A client stops at the first host that answers the activation. */
+    /* ... or that answers it with a time the client rejects (a stale or
+     * skewed response: the probe's own 0xC004F06C) */
     if (first_answer < 0 &&
         (kmsdiag_probe_result_ok(r) ||
-         kmsdiag_probe_result_status(r) == KMSDIAG_EKMSREFUSED))
+         kmsdiag_probe_result_status(r) == KMSDIAG_EKMSREFUSED ||
+         kmsdiag_probe_result_hresult(r) == KMSDIAG_HR_INVALID_TIMESTAMP))
       first_answer = (long)i;
   }
   if (first_answer >= 0)
@@ -448,7 +478,7 @@ static int nagios_output(const kmsdiag_probe_t *p, const verdict_t *v,
   }
   if (v->usable == 0)
     code = NAGIOS_CRITICAL;
-  else if (v->passed < v->n || v->low_count)
+  else if (v->passed < v->n || v->low_count || v->key_doubt)
     code = NAGIOS_WARNING;
   else
     code = NAGIOS_OK;
@@ -459,6 +489,14 @@ static int nagios_output(const kmsdiag_probe_t *p, const verdict_t *v,
   /* Name the first problem. */
   for (size_t i = 0; i < v->n; i++) {
     const kmsdiag_probe_result_t *r = kmsdiag_probe_result(p, i);
+    if (kmsdiag_probe_result_ok(r) && key_doubt(r)) {
+      printf("; ");
+      put_plugin_text(kmsdiag_probe_result_host(r));
+      printf(":%u activates, but its ePID's host key should not cover the "
+             "product (or the ePID is not well formed)",
+             kmsdiag_probe_result_port(r));
+      break;
+    }
     if (kmsdiag_probe_result_ok(r))
       continue;
     printf("; ");
