@@ -590,14 +590,18 @@ kmsdiag_status_t kmsdiag_dns_new(kmsdiag_dns_t **out) {
   {
     /* a fixed seed for reproducible runs (demos, tests) of tools that
      * have no --seed option */
+    /* the same range as kms-find --seed: 0..2147483647, digits only */
     const char *e = getenv("KMSDIAG_DNS_SEED");
-    char *end = NULL;
-    unsigned long long v;
     if (e && *e) {
-      errno = 0;
-      v = strtoull(e, &end, 10);
-      if (errno == 0 && end && *end == '\0')
-        d->rng = (uint64_t)v;
+      uint64_t v = 0;
+      size_t i = 0;
+      for (; e[i] >= '0' && e[i] <= '9' && v <= 2147483647u && i < 12; i++)
+        v = v * 10 + (uint64_t)(e[i] - '0');
+      if (e[i] == '\0' && v <= 2147483647u)
+        d->rng = v;
+      else
+        KD_LOG_WARN("KMSDIAG_DNS_SEED is not a number 0..2147483647: "
+                    "ignored, the order is random");
     }
   }
   kmsdiag_dns_set_random(d, NULL, NULL);
