@@ -56,6 +56,7 @@ typedef struct client {
   bool skew_reported;
   bool attempt_failed; /* the current connection already failed */
   unsigned steps;      /* KMSDIAG_CAP_STEP_* seen */
+  bool cut_answer; /* decided by a whole answer whose request was cut */
 } client_t;
 
 typedef struct cmid_ent {
@@ -396,6 +397,7 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
     if (c->stage <= ST_CONNECT)
       c->stage = ST_CONNECT;
     c->attempt_failed = false; /* a new attempt */
+    c->cut_answer = false;
     return;
   case KMSDIAG_CONN_UNDECIDED: {
     const char *w = x->waiting_for ? x->waiting_for : "";
@@ -426,14 +428,20 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
   }
   case KMSDIAG_CONN_UNDECODABLE: {
     int st = c->stage > ST_CONNECT ? c->stage : ST_CONNECT;
+    if (c->cut_answer) { /* the host's whole answer decides on its own */
+      c->cut_answer = false;
+      evidence_add(&c->n_ev, c->ev, c->evf, x->first_cut_frame);
+      return;
+    }
     if (x->cut_reason && strcmp(x->cut_reason, "snaplen") == 0)
       undetermined(c, st, x->first_cut_frame, x->last_cut_frame,
                    "the exchange with %s could not be decoded: the capture "
                    "was cut by its snapshot length (%" PRIu32 " bytes per "
-                   "frame; %" PRIu64 " frames cut, the first %" PRIu64
+                   "frame; %" PRIu64 " frame%s cut, the first %" PRIu64
                    ", the last %" PRIu64 "); capture again with -s 0 "
                    "(tcpdump) or without a snapshot length",
-                   srv, x->snaplen, x->cut_frames, x->first_cut_frame,
+                   srv, x->snaplen, x->cut_frames,
+                   x->cut_frames == 1 ? "" : "s", x->first_cut_frame,
                    x->last_cut_frame);
     else
       undetermined(c, st, x->first_cut_frame, x->last_cut_frame,
@@ -463,11 +471,20 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
       evidence_add(&c->n_ev, c->ev, c->evf, x->reply_frame);
       return;
     }
-    outcome(c, c->stage >= ST_BIND ? ST_REQUEST : ST_CONNECT, false,
-            HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE), x->reply_frame, 0,
-            "connection to %s %s by the %s before the exchange completed",
-            srv, x->state == KMSDIAG_CONN_RESET ? "reset" : "closed",
-            x->server_closed ? "host" : "client");
+    if (x->wait_ms) /* the request was cut, the silence after it was not */
+      outcome(c, c->stage >= ST_BIND ? ST_REQUEST : ST_CONNECT, false,
+              HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE), x->reply_frame, 0,
+              "connection to %s %s by the client after %" PRIu64 " s with "
+              "no answer from the host (its request was cut by the "
+              "snapshot length)",
+              srv, x->state == KMSDIAG_CONN_RESET ? "reset" : "closed",
+              x->wait_ms / 1000);
+    else
+      outcome(c, c->stage >= ST_BIND ? ST_REQUEST : ST_CONNECT, false,
+              HR_UNAVAILABLE, remedy_for(HR_UNAVAILABLE), x->reply_frame, 0,
+              "connection to %s %s by the %s before the exchange completed",
+              srv, x->state == KMSDIAG_CONN_RESET ? "reset" : "closed",
+              x->server_closed ? "host" : "client");
     return;
   }
 }
@@ -739,8 +756,19 @@ static void on_exchange(kmsdiag_capture_t *cap, kd_diag_t *d,
     const kmsdiag_error_entry_t *e = kmsdiag_error_lookup(x->hresult);
     outcome(c, ST_RESPONSE, false, x->hresult, remedy_for(x->hresult),
             x->request_frame, x->response_frame,
-            "host %s refused the request with 0x%08" PRIX32 " (%s)", srv,
-            x->hresult, e ? (e->name ? e->name : e->message) : "unknown code");
+            "host %s refused the request with 0x%08" PRIX32 " (%s)%s%s", srv,
+            x->hresult, e ? (e->name ? e->name : e->message) : "unknown code",
+            !x->request_frame && x->stub_error ? "; " : "",
+            !x->request_frame && x->stub_error ? x->stub_error : "");
+    c->cut_answer = !x->request_frame && x->stub_error;
+    return;
+  }
+  if (!have_rs && !x->request_frame) {
+    /* an answer whose request the capture lacks: what it says of the
+     * request cannot be checked; no code is claimed */
+    undetermined(c, ST_RESPONSE, x->response_frame, 0,
+                 "the response of %s could not be read%s%s", srv,
+                 x->stub_error ? ": " : "", x->stub_error ? x->stub_error : "");
     return;
   }
   if (!have_rs) {

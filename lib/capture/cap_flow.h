@@ -35,6 +35,9 @@ typedef struct kd_flow {
   uint32_t cut_count;
   uint32_t snaplen;
   uint64_t cut_first, cut_last;
+  uint32_t cut_down;                /* of them from the host */
+  uint64_t cut_mono;                /* progress clock at the last cut */
+  bool down_after_cut;              /* host bytes captured after a cut */
   bool undecodable;                 /* decided: reported when it ends */
   kd_stream_t up, down;             /* client->server, server->client */
   kd_rpc_state_t rpc;

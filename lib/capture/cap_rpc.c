@@ -297,10 +297,26 @@ static void on_response(kmsdiag_capture_t *cap, kd_flow_t *f,
     orphan.used = true;
     orphan.call_id = pdu->hdr.call_id;
     orphan.ctx_id = pdu->u.response.ctx_id;
-    orphan.stub_error = "response without a captured request";
+    orphan.stub_error = f->cut_count
+                            ? "response without a captured request (the "
+                              "request was cut by the snapshot length)"
+                            : "response without a captured request";
     int known = orphan.ctx_id < 16 ? r->ctx_ndr64[orphan.ctx_id] : -1;
     orphan.ndr64 = known == 1;
     p = &orphan;
+    if (known < 0) {
+      /* the bind was not captured either: an NDR64 refusal read as NDR32
+       * looks like HRESULT 0, so take the flavour that reads a refusal */
+      const uint8_t *k2 = NULL;
+      size_t k2_len = 0;
+      uint32_t hr2 = 0;
+      kmsdiag_rpc_stub_info_t i2;
+      if (kmsdiag_rpc_response_stub(pdu->u.response.stub,
+                                    pdu->u.response.stub_len, true, &k2,
+                                    &k2_len, &hr2, &i2) == KMSDIAG_OK &&
+          hr2 != 0 && k2_len == 0)
+        orphan.ndr64 = true;
+    }
   }
   const uint8_t *kms = NULL;
   size_t kms_len = 0;

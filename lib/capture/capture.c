@@ -410,11 +410,41 @@ static void flow_event(kmsdiag_capture_t *cap, kd_flow_t *f,
   kd_cap_emit(cap, &ev);
 }
 
+static void flow_event_wait(kmsdiag_capture_t *cap, kd_flow_t *f,
+                            kmsdiag_conn_state_t state, uint64_t reply_frame,
+                            bool server_side, uint64_t wait_ms) {
+  kmsdiag_capture_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = KMSDIAG_CAPEV_CONNECT;
+  ev.client = f->client;
+  ev.server = f->server;
+  ev.frame = reply_frame;
+  ev.ts_sec = cap->now_sec;
+  ev.ts_nsec = cap->now_nsec;
+  ev.u.connect.state = state;
+  ev.u.connect.syn_frame = f->syn_frame;
+  ev.u.connect.reply_frame = reply_frame;
+  ev.u.connect.syn_count = f->syn_count;
+  ev.u.connect.server_closed = server_side;
+  ev.u.connect.wait_ms = wait_ms;
+  cap->st.failures++;
+  kd_cap_emit(cap, &ev);
+}
+
 static bool request_pending(const kd_flow_t *f) {
   for (int i = 0; i < KD_RPC_MAX_PENDING; i++)
     if (f->rpc.pend[i].used)
       return true;
   return false;
+}
+
+/* The snapshot length cut only what the client sent, and the host sent
+ * nothing captured after it for ms: what is missing cannot be an answer. */
+static uint64_t cut_silence_ms(const kmsdiag_capture_t *cap,
+                               const kd_flow_t *f) {
+  if (!f->cut_count || f->cut_down || f->down_after_cut)
+    return 0;
+  return (cap->mono_us - f->cut_mono) / 1000;
 }
 
 static bool exchange_incomplete(const kd_flow_t *f) {
@@ -498,6 +528,20 @@ static void v6frag_add(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
  * get around: frames cut by the snapshot length, or IPv6 fragments. */
 static bool flow_cut(const kmsdiag_capture_t *cap, const kd_flow_t *f) {
   return f->cut_count > 0 || v6frag_find(cap, f) != NULL;
+}
+
+/* A cut flow that ends by a reset or a close: decided all the same when
+ * the cut hides no answer of the host (only client bytes were cut, no IPv6
+ * fragments), and the end came from the host, or from the client after it
+ * waited at least 30 s with nothing from the host. */
+static bool cut_decides(const kmsdiag_capture_t *cap, const kd_flow_t *f,
+                        bool from_client) {
+  if (!f->synack || !f->cut_count || f->cut_down ||
+      v6frag_find(cap, f) != NULL)
+    return false;
+  if (!from_client)
+    return true;
+  return cut_silence_ms(cap, f) >= RPC_DECIDE_MS;
 }
 
 static void undecodable_event(kmsdiag_capture_t *cap, kd_flow_t *f) {
@@ -939,6 +983,8 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
 
   kd_stream_t *s = from_client ? &f->up : &f->down;
   bool fin = fl & KD_TCP_FIN;
+  if (!from_client && p->paylen && f->cut_count)
+    f->down_after_cut = true;
   if (p->paylen || syn || fin) {
     bool added = kd_stream_add(s, &cap->mem, p->seq, syn, fin, p->payload,
                                p->paylen, cap->frame);
@@ -950,6 +996,11 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
         f->snaplen = cap->cur_caplen;
       }
       f->cut_last = cap->frame;
+      f->cut_mono = cap->mono_us;
+      if (!from_client) {
+        f->cut_down++;
+        f->down_after_cut = false;
+      }
       /* bytes missing from the capture: resynchronise after them */
       kd_stream_discard(s);
       s->next_seq = p->seq + (syn ? 1u : 0u) + (uint32_t)p->wire_paylen;
@@ -972,7 +1023,8 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
         f->connect_reported = true;
         flow_event(cap, f, KMSDIAG_CONN_REFUSED, cap->frame, true);
       } else if ((f->synack || f->syn_count == 0) && exchange_incomplete(f) &&
-                 !f->closed_reported && flow_cut(cap, f)) {
+                 !f->closed_reported && flow_cut(cap, f) &&
+                 !cut_decides(cap, f, from_client)) {
         /* what the capture lacks may be what went wrong: reported as
          * undecodable when the flow ends */
         f->closed_reported = true;
@@ -982,7 +1034,8 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
         /* a client that gives up on a pending request: the exchange
          * without a response tells it */
         f->closed_reported = true;
-        flow_event(cap, f, KMSDIAG_CONN_RESET, cap->frame, !from_client);
+        flow_event_wait(cap, f, KMSDIAG_CONN_RESET, cap->frame, !from_client,
+                        from_client ? cut_silence_ms(cap, f) : 0);
       }
     }
     flow_end(cap, f, cap->frame, false, false);
@@ -995,13 +1048,15 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
     else
       f->server_fin = true;
     if (f->kind == KD_FLOW_KMS && (f->synack || f->syn_count == 0) &&
-        exchange_incomplete(f) && !f->closed_reported && flow_cut(cap, f)) {
+        exchange_incomplete(f) && !f->closed_reported && flow_cut(cap, f) &&
+        !cut_decides(cap, f, from_client)) {
       f->closed_reported = true;
       f->undecodable = true;
     } else if (f->kind == KD_FLOW_KMS && f->synack && exchange_incomplete(f) &&
         !f->closed_reported && !(from_client && request_pending(f))) {
       f->closed_reported = true;
-      flow_event(cap, f, KMSDIAG_CONN_CLOSED_EARLY, cap->frame, !from_client);
+      flow_event_wait(cap, f, KMSDIAG_CONN_CLOSED_EARLY, cap->frame,
+                      !from_client, from_client ? cut_silence_ms(cap, f) : 0);
     }
     if (f->client_fin && f->server_fin) {
       flow_end(cap, f, cap->frame, false, false);

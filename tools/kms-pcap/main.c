@@ -526,9 +526,9 @@ static void do_connect(const kmsdiag_capture_event_t *ev) {
   case KMSDIAG_CONN_UNDECODABLE:
     if (c->snaplen)
       sb_printf(&b, "TCP connection to %s: NOT DECODABLE, %" PRIu64
-                    " frames cut by the snapshot length (%" PRIu32
+                    " frame%s cut by the snapshot length (%" PRIu32
                     " bytes per frame), frames %s to ",
-                srv, c->cut_frames, c->snaplen,
+                srv, c->cut_frames, c->cut_frames == 1 ? "" : "s", c->snaplen,
                 frame_ref(ev->file_index, c->first_cut_frame, fr, sizeof fr));
     else
       sb_printf(&b, "TCP connection to %s: NOT DECODABLE, carried in %" PRIu64
