@@ -405,6 +405,17 @@ static void on_connect(kd_diag_t *d, const kmsdiag_capture_event_t *ev) {
                                    "table"
                                  : "the capture ended";
     int st = c->stage > ST_CONNECT ? c->stage : ST_CONNECT;
+    if (c->decided && !c->ok && !c->undetermined) {
+      /* an earlier attempt failed for sure: a later one the capture does
+       * not see end is no success, the failure stands */
+      evidence_add(&c->n_ev, c->ev, c->evf, ev->frame);
+      size_t n = strlen(c->message);
+      snprintf(c->message + n, sizeof c->message - n,
+               "; a later attempt to %s had not ended when %s", srv,
+               x->evicted ? "its flow was dropped from the full flow table"
+                          : "the capture ended");
+      return;
+    }
     if (strcmp(w, "syn_ack") == 0)
       undetermined(c, ST_CONNECT, x->syn_frame, ev->frame,
                    "%s %" PRIu64 " ms after the SYN to %s (%u sent), before "
