@@ -174,7 +174,7 @@ static uint32_t slot_of(const kmsdiag_endpoint_t *client, uint16_t id) {
 static void parse_answers(kmsdiag_capture_t *cap, kd_reader_t *r,
                           uint16_t ancount, uint16_t nscount,
                           uint16_t arcount, const char *qname,
-                          kmsdiag_cap_dns_t *d) {
+                          kmsdiag_cap_dns_t *d, bool learn) {
   char name[KMSDIAG_CAP_NAME_MAX];
   unsigned total = (unsigned)ancount + nscount + arcount;
   for (unsigned i = 0; i < total && i < 3 * MAX_RR; i++) {
@@ -201,7 +201,8 @@ static void parse_answers(kmsdiag_capture_t *cap, kd_reader_t *r,
         d->srv_total++;
         if (d->n_srv < KMSDIAG_CAP_MAX_SRV)
           d->srv[d->n_srv++] = s;
-        add_target(cap, s.target, s.port);
+        if (learn)
+          add_target(cap, s.target, s.port);
       }
     } else if (answer && is_addr) {
       uint8_t a[16] = {0};
@@ -213,9 +214,10 @@ static void parse_answers(kmsdiag_capture_t *cap, kd_reader_t *r,
         e->family = fam;
         memcpy(e->addr, a, 16);
       }
-      if (!d->is_vlmcs && d->rcode == 0)
+      if (learn && !d->is_vlmcs && d->rcode == 0)
         learn_target_addr(cap, qname, fam, a);
-    } else if (additional && is_addr && d->is_vlmcs && d->rcode == 0) {
+    } else if (learn && additional && is_addr && d->is_vlmcs &&
+               d->rcode == 0) {
       uint8_t a[16] = {0};
       kd_rd_copy(r, a, rdlen);
       learn_target_addr(cap, name, type == 1 ? 4 : 6, a);
@@ -294,7 +296,8 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
   kd_dns_q_t tmpq;
   bool matched = q->used && q->d.id == id &&
                  memcmp(&q->client, client, sizeof *client) == 0 &&
-                 strcasecmp(q->d.qname, qname) == 0;
+                 memcmp(&q->server, src, sizeof *src) == 0 &&
+                 q->d.qtype == qtype && strcasecmp(q->d.qname, qname) == 0;
   if (!matched) { /* response whose query was not captured */
     memset(&tmpq, 0, sizeof tmpq);
     tmpq.client = *dst;
@@ -314,7 +317,9 @@ void kd_dns_message(kmsdiag_capture_t *cap, const kd_frame_ctx_t *fc,
   if ((flags & 0x0200) && !tcp)
     kd_cap_note(cap, fc->frame, 0,
                 "DNS answer truncated (TC bit): the client retries over TCP");
-  parse_answers(cap, &r, an, ns, ar, qname, &q->d);
+  /* only an answer to a query seen, from the server asked, teaches KMS
+   * endpoints: an unsolicited one could make any flow look like KMS */
+  parse_answers(cap, &r, an, ns, ar, qname, &q->d, matched);
   if ((flags & 0x0200) && !tcp)
     q->d.truncated = true;
   emit(cap, q, fc->frame, fc->sec, fc->nsec);

@@ -10,7 +10,8 @@
 
 typedef enum kd_flow_kind {
   KD_FLOW_KMS = 1, /* KMS port or KMS bind seen */
-  KD_FLOW_DNS = 2  /* TCP port 53 */
+  KD_FLOW_DNS = 2, /* TCP port 53 */
+  KD_FLOW_OTHER = 3 /* a learned-port flow found to be another protocol */
 } kd_flow_kind_t;
 
 typedef struct kd_flow {
@@ -39,6 +40,7 @@ typedef struct kd_flow {
   uint64_t cut_mono;                /* progress clock at the last cut */
   bool down_after_cut;              /* host bytes captured after a cut */
   bool undecodable;                 /* decided: reported when it ends */
+  bool by_learned;                  /* KMS only by a port learned by DNS */
   kd_stream_t up, down;             /* client->server, server->client */
   kd_rpc_state_t rpc;
 } kd_flow_t;

@@ -120,7 +120,7 @@ bool kd_cap_is_kms_ep(const kmsdiag_capture_t *cap, uint8_t family,
 
 void kd_cap_learn_ep(kmsdiag_capture_t *cap, uint8_t family,
                      const uint8_t *addr, uint16_t port) {
-  if (port == 0 || (family != 4 && family != 6) ||
+  if (port == 0 || port == 53 || (family != 4 && family != 6) ||
       kd_cap_is_kms_port(cap, port))
     return;
   if (!cap->learn) {
@@ -766,8 +766,10 @@ static void consume(kmsdiag_capture_t *cap, kd_flow_t *f, bool from_client,
   kd_stream_t *s = from_client ? &f->up : &f->down;
   if (f->kind == KD_FLOW_KMS)
     kd_rpc_consume(cap, f, s, from_client, fc);
-  else
+  else if (f->kind == KD_FLOW_DNS)
     dns_tcp_consume(cap, f, s, from_client, fc);
+  else
+    kd_stream_discard(s);
   kd_stream_trim(s, &cap->mem); /* an idle flow holds no buffer */
 }
 
@@ -937,7 +939,12 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
     f = flow_new(cap, p, h, src_client);
     if (!f)
       return;
-    f->kind = (kms_s || kms_d || bind) ? KD_FLOW_KMS : KD_FLOW_DNS;
+    /* a port learned from DNS never makes DNS (port 53) a KMS flow */
+    bool kms_port = kd_cap_is_kms_port(cap, p->sport) ||
+                    kd_cap_is_kms_port(cap, p->dport);
+    f->kind = (kms_port || bind || ((kms_s || kms_d) && !dns)) ? KD_FLOW_KMS
+                                                               : KD_FLOW_DNS;
+    f->by_learned = f->kind == KD_FLOW_KMS && !kms_port && !bind;
     if (bind) { /* its later packets must get past the fast reject */
       set_port(cap->content_ports, p->sport);
       set_port(cap->content_ports, p->dport);
@@ -981,6 +988,14 @@ static void handle_tcp(kmsdiag_capture_t *cap, const kd_pkt_t *p) {
       drain_holes(cap, f, !from_client, &fc, false, p->ack);
   }
 
+  if (f->by_learned && f->kind == KD_FLOW_KMS && p->paylen >= 2 &&
+      p->payload[0] == 0x16 && p->payload[1] == 0x03 &&
+      !f->rpc.any_request && !f->rpc.any_response && !f->rpc.have_bind) {
+    /* a TLS handshake on a port learned from DNS: not KMS after all */
+    f->kind = KD_FLOW_OTHER;
+    kd_stream_discard(&f->up);
+    kd_stream_discard(&f->down);
+  }
   kd_stream_t *s = from_client ? &f->up : &f->down;
   bool fin = fl & KD_TCP_FIN;
   if (!from_client && p->paylen && f->cut_count)
