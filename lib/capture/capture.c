@@ -383,9 +383,11 @@ static void lru_push(kmsdiag_capture_t *cap, kd_flow_t *f) {
   cap->lru_tail = f;
 }
 
-static void flow_event(kmsdiag_capture_t *cap, kd_flow_t *f,
-                       kmsdiag_conn_state_t state, uint64_t reply_frame,
-                       bool server_side) {
+/* A connect event for flow f; wait_ms is how long the client had waited
+ * when the connection was reset or closed early (0 otherwise). */
+static void flow_event_wait(kmsdiag_capture_t *cap, kd_flow_t *f,
+                            kmsdiag_conn_state_t state, uint64_t reply_frame,
+                            bool server_side, uint64_t wait_ms) {
   kmsdiag_capture_event_t ev;
   memset(&ev, 0, sizeof ev);
   ev.type = KMSDIAG_CAPEV_CONNECT;
@@ -405,30 +407,16 @@ static void flow_event(kmsdiag_capture_t *cap, kd_flow_t *f,
   ev.u.connect.reply_frame = reply_frame;
   ev.u.connect.syn_count = f->syn_count;
   ev.u.connect.server_closed = server_side;
+  ev.u.connect.wait_ms = wait_ms;
   if (state != KMSDIAG_CONN_ESTABLISHED && state != KMSDIAG_CONN_MIDSTREAM)
     cap->st.failures++;
   kd_cap_emit(cap, &ev);
 }
 
-static void flow_event_wait(kmsdiag_capture_t *cap, kd_flow_t *f,
-                            kmsdiag_conn_state_t state, uint64_t reply_frame,
-                            bool server_side, uint64_t wait_ms) {
-  kmsdiag_capture_event_t ev;
-  memset(&ev, 0, sizeof ev);
-  ev.type = KMSDIAG_CAPEV_CONNECT;
-  ev.client = f->client;
-  ev.server = f->server;
-  ev.frame = reply_frame;
-  ev.ts_sec = cap->now_sec;
-  ev.ts_nsec = cap->now_nsec;
-  ev.u.connect.state = state;
-  ev.u.connect.syn_frame = f->syn_frame;
-  ev.u.connect.reply_frame = reply_frame;
-  ev.u.connect.syn_count = f->syn_count;
-  ev.u.connect.server_closed = server_side;
-  ev.u.connect.wait_ms = wait_ms;
-  cap->st.failures++;
-  kd_cap_emit(cap, &ev);
+static void flow_event(kmsdiag_capture_t *cap, kd_flow_t *f,
+                       kmsdiag_conn_state_t state, uint64_t reply_frame,
+                       bool server_side) {
+  flow_event_wait(cap, f, state, reply_frame, server_side, 0);
 }
 
 static bool request_pending(const kd_flow_t *f) {

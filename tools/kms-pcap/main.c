@@ -1161,6 +1161,23 @@ static int drop_privileges(const char *user) {
 
 enum { OPT_JSON = 256, OPT_SUMMARY, OPT_FILTER };
 
+/* The note where reading file `index` stopped, as the library's notes are
+ * shown (timeline and JSON). */
+static void stop_note(unsigned index, uint64_t frame, const char *what,
+                      const char *err) {
+  kmsdiag_capture_event_t ev;
+  char msg[800];
+  memset(&ev, 0, sizeof ev);
+  ev.type = KMSDIAG_CAPEV_NOTE;
+  ev.file_index = index;
+  snprintf(msg, sizeof msg,
+           "%s: reading stopped after frame %" PRIu64 ": %s", what, frame,
+           err);
+  ev.frame = frame;
+  ev.u.note.message = msg;
+  on_event(&ev, NULL);
+}
+
 int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"json", no_argument, NULL, OPT_JSON},
@@ -1302,18 +1319,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "\r\033[K");
       if (st == KMSDIAG_EUNSUPPORTED || (st == KMSDIAG_EPCAP && got == 0)) {
         /* nothing (or not all) of it can be read: not "no traffic" */
-        kmsdiag_capture_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = KMSDIAG_CAPEV_NOTE;
-        ev.file_index = (unsigned)(i - optind);
-        char msg[800];
-        snprintf(msg, sizeof msg,
-                 "input not readable: reading stopped after frame %" PRIu64
-                 ": %s",
-                 got, err);
-        ev.frame = got;
-        ev.u.note.message = msg;
-        on_event(&ev, NULL);
+        stop_note((unsigned)(i - optind), got, "input not readable", err);
         fprintf(stderr, "%s: cannot read ", tool_name());
         tool_puts_escaped(stderr, path);
         fprintf(stderr, " (stopped after frame %" PRIu64 "): ", got);
@@ -1328,17 +1334,7 @@ int main(int argc, char **argv) {
         unreadable = true;
         G.unreadable = true;
       } else if (st == KMSDIAG_EPCAP || st == KMSDIAG_ENOMEM) {
-        kmsdiag_capture_event_t ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = KMSDIAG_CAPEV_NOTE;
-        ev.file_index = (unsigned)(i - optind);
-        char msg[700];
-        snprintf(msg, sizeof msg,
-                 "input damaged: reading stopped after frame %" PRIu64 ": %s",
-                 got, err);
-        ev.frame = got;
-        ev.u.note.message = msg;
-        on_event(&ev, NULL);
+        stop_note((unsigned)(i - optind), got, "input damaged", err);
         fprintf(stderr, "%s: ", tool_name());
         tool_puts_escaped(stderr, path);
         fprintf(stderr, ": read stopped after frame %" PRIu64 ": ", got);
